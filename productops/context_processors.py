@@ -1,0 +1,26 @@
+"""What every page's frame needs: navigation, the capability switcher, the person's roles."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+# (label, url name, path prefix that marks the item active). Later assets add their rows.
+NAVIGATION = [
+    (_("Capabilities"), "portfolio:capability-list", "/capabilities/"),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if not (user and user.is_authenticated):
+        return {}
+    from portfolio.models import Capability
+
+    path = request.path
+    return {
+        "nav_items": [
+            {"label": label, "url": reverse(url_name), "active": path.startswith(prefix)}
+            for label, url_name, prefix in NAVIGATION
+        ],
+        "switcher_capabilities": list(Capability.objects.visible_to(user).values_list("slug", "name")),
+        "current_capability": request.session.get("current_capability", ""),
+    }

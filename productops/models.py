@@ -1,0 +1,89 @@
+"""People, the roles they hold, and the readable-id counters every register shares."""
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models, transaction
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from productops.roles import Role
+
+
+class User(AbstractUser):
+    """A person in the organisation. Their roles live in ``RoleAssignment``."""
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+
+class RoleAssignmentQuerySet(models.QuerySet):
+    def organisation_wide(self):
+        return self.filter(capability__isnull=True)
+
+    def for_capability(self, capability):
+        return self.filter(capability=capability)
+
+
+class RoleAssignment(models.Model):
+    """A person holds a role, on one capability or (no capability) across the organisation.
+
+    The rows for one capability are its owner map: who is PM, architect, risk partner, …
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+        verbose_name=_("person"),
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    capability = models.ForeignKey(
+        "portfolio.Capability",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="role_assignments",
+        verbose_name=_("capability"),
+        help_text=_("Empty: the role holds on every capability."),
+    )
+    history = HistoricalRecords()
+
+    objects = RoleAssignmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role assignment")
+        ordering = ["capability_id", "role", "user_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "capability"], name="role_assignment_unique_per_capability"
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role"],
+                condition=models.Q(capability__isnull=True),
+                name="role_assignment_unique_organisation_wide",
+            ),
+        ]
+
+    def __str__(self):
+        scope = self.capability or _("all capabilities")
+        return f"{self.user} — {self.get_role_display()} ({scope})"
+
+
+class ReadableIdSequence(models.Model):
+    """The last number handed out for a readable-id prefix (``ACT``, ``DEC``, ``REL-2026``)."""
+
+    prefix = models.CharField(max_length=32, primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("readable id sequence")
+
+    @classmethod
+    def take_next(cls, prefix: str) -> int:
+        """The next number for a prefix; rows lock so concurrent creators never share one."""
+        with transaction.atomic():
+            cls.objects.get_or_create(prefix=prefix)
+            row = cls.objects.select_for_update().get(prefix=prefix)
+            row.last += 1
+            row.save(update_fields=["last"])
+            return row.last
