@@ -33,6 +33,10 @@ class ReadableIdModel(models.Model):
     class Meta:
         abstract = True
 
+    def save(self, *args, **kwargs):
+        self.assign_readable_id()
+        super().save(*args, **kwargs)
+
     def readable_id_prefix(self) -> str:
         return self.READABLE_ID_PREFIX
 
@@ -41,7 +45,3 @@ class ReadableIdModel(models.Model):
             prefix = self.readable_id_prefix()
             number = ReadableIdSequence.take_next(prefix)
             self.readable_id = f"{prefix}-{number:0{self.READABLE_ID_DIGITS}d}"
-
-    def save(self, *args, **kwargs):
-        self.assign_readable_id()
-        super().save(*args, **kwargs)

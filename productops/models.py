@@ -78,6 +78,9 @@ class ReadableIdSequence(models.Model):
     class Meta:
         verbose_name = _("readable id sequence")
 
+    def __str__(self):
+        return f"{self.prefix}: {self.last}"
+
     @classmethod
     def take_next(cls, prefix: str) -> int:
         """The next number for a prefix; rows lock so concurrent creators never share one."""
