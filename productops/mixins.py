@@ -4,6 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from productops import references
 from productops.models import ReadableIdSequence
 
 
@@ -32,6 +33,10 @@ class ReadableIdModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        references.register(cls.READABLE_ID_PREFIX, cls)
 
     def save(self, *args, **kwargs):
         self.assign_readable_id()

@@ -90,3 +90,31 @@ class ReadableIdSequence(models.Model):
             row.last += 1
             row.save(update_fields=["last"])
             return row.last
+
+
+class Notification(models.Model):
+    """A message owed to a person (an assumption expired, an action awaits verification).
+
+    Written in the same transaction as the change that causes it, then sent by a job that
+    claims the row first, so a message is never lost and never sent twice.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["sent_at", "created_at"], name="notification_unsent")]
+
+    def __str__(self):
+        return f"{self.recipient}: {self.subject}"

@@ -4,6 +4,7 @@ comes from the environment through the typed helpers in ``productops.env``."""
 from pathlib import Path
 
 import plotly
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -143,6 +144,8 @@ _email = env_email("EMAIL_URL", "django.core.mail.backends.console.EmailBackend"
 EMAIL_BACKEND = _email.pop("EMAIL_BACKEND")
 for _key, _value in _email.items():
     globals()[_key] = _value
+# Where links in e-mails point (the address people open ProductOps at).
+PRODUCTOPS_BASE_URL = env_str("PRODUCTOPS_BASE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ProductOps <productops@localhost>")
 
 # Security: strict when DEBUG is off (a team install behind TLS).
@@ -195,6 +198,13 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Scheduled jobs (beat copies them into its database table at start; times in TIME_ZONE).
+CELERY_BEAT_SCHEDULE = {
+    "assumptions-expire-daily": {
+        "task": "assumptions.tasks.expire_assumptions",
+        "schedule": crontab(hour=6, minute=0),
+    },
+}
 
 # Demo logins: refused with DEBUG off unless forced (see seed_demo).
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo")

@@ -7,6 +7,9 @@ from productops import views
 
 api_patterns = [
     path("", include("portfolio.api.urls")),
+    path("", include("actions.api.urls")),
+    path("", include("decisions.api.urls")),
+    path("", include("assumptions.api.urls")),
 ]
 
 urlpatterns = [
@@ -14,6 +17,9 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("capabilities/", include("portfolio.urls")),
+    path("actions/", include("actions.urls")),
+    path("decisions/", include("decisions.urls")),
+    path("assumptions/", include("assumptions.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -12,6 +12,9 @@ from productops.demo_people import DemoContext
 # earlier ones made (the context carries capabilities, people, ...).
 DEMO_BUILDERS = [
     "portfolio.demo",
+    "actions.demo",
+    "decisions.demo",
+    "assumptions.demo",
 ]
 
 DEMO_SEED = 20260701
