@@ -204,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assumptions.tasks.expire_assumptions",
         "schedule": crontab(hour=6, minute=0),
     },
+    "actions-recheck-daily": {
+        "task": "actions.tasks.reopen_due_rechecks",
+        "schedule": crontab(hour=6, minute=5),
+    },
 }
 
 # Demo logins: refused with DEBUG off unless forced (see seed_demo).
