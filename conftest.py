@@ -171,3 +171,100 @@ def log_in(page, live_server):
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness protects real passwords; in tests it only costs minutes.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_in_process(request):
+    """Tasks run eagerly in tests, except in those that ask for a real worker.
+
+    With CELERY_BROKER_URL set (CI), a task queued by an ordinary test would otherwise wait in
+    Redis for a worker that never comes, and later be picked up by another test's worker.
+    """
+    from productops.celery import app
+
+    if "real_celery_worker" in request.fixturenames:
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def real_celery_worker(transactional_db, tmp_path):
+    """A real ``celery worker`` process on its own queue, reading the test database.
+
+    Yields an object with ``mail_dir`` (e-mails the worker sent, one file each) and ``stop()``.
+    Needs PostgreSQL and Redis (the worker is another process: SQLite's in-memory test database
+    is invisible to it); skips on a laptop without them, fails in CI.
+    """
+    import subprocess
+    import sys
+    import time
+    import uuid
+
+    from django.conf import settings
+    from django.db import connection
+
+    from productops.celery import app
+
+    if not settings.CELERY_BROKER_URL:
+        missing_service("A real Celery worker needs CELERY_BROKER_URL (Redis).")
+    if connection.vendor != "postgresql":
+        missing_service("A real Celery worker needs PostgreSQL (it cannot see an in-memory SQLite test DB).")
+
+    queue = f"test-{uuid.uuid4().hex[:10]}"
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    db = connection.settings_dict
+    database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "EMAIL_URL": f"filemail://{mail_dir}",
+        "DEBUG": "true",
+    }
+    log = open(tmp_path / "worker.log", "w")
+    node = f"{queue}@localhost"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "productops", "worker", "-Q", queue, "-n", node,
+         "--concurrency", "1", "--pool", "prefork", "--without-gossip", "--without-mingle", "-l", "info"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    app.conf.task_always_eager = False
+
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"celery worker exited: {(tmp_path / 'worker.log').read_text()[-2000:]}")
+        if app.control.ping(destination=[node], timeout=0.5):
+            break
+    else:
+        process.kill()
+        pytest.fail("celery worker did not answer a ping within 30 s")
+
+    class Worker:
+        pass
+
+    worker = Worker()
+    worker.process, worker.queue, worker.mail_dir, worker.log_path = process, queue, mail_dir, tmp_path / "worker.log"
+
+    def stop():
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    worker.stop = stop
+    yield worker
+    stop()
+    log.close()
+    app.conf.task_default_queue = previous_queue
+    with app.connection_for_write() as conn:  # leave nothing behind in Redis
+        conn.default_channel.queue_purge(queue)

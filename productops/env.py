@@ -78,7 +78,7 @@ def env_database(name: str, default_sqlite_path) -> dict:
         config = environ.Env.db_url_config(value)
     except Exception as exc:  # environ raises several types for a malformed URL
         raise ImproperlyConfigured(f"{name} is not a database URL: {exc}") from None
-    if not config.get("ENGINE"):
+    if config.get("ENGINE") not in set(environ.Env.DB_SCHEMES.values()):
         raise ImproperlyConfigured(f"{name} names an unknown database scheme: {value.split(':', 1)[0]!r}.")
     if config["ENGINE"] == "django.db.backends.postgresql":
         # Reuse connections between requests; health checks drop the broken ones.
@@ -96,4 +96,7 @@ def env_email(name: str, default_backend: str) -> dict:
         config = environ.Env.email_url_config(value)
     except Exception as exc:
         raise ImproperlyConfigured(f"{name} is not an e-mail URL: {exc}") from None
+    if value.startswith("filemail://"):
+        # environ drops the leading slash of an absolute path; keep the path as written.
+        config["EMAIL_FILE_PATH"] = value.removeprefix("filemail://")
     return config

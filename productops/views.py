@@ -1,3 +1,6 @@
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -22,3 +25,15 @@ def home(request):
         for capability in capabilities
     ]
     return render(request, "home.html", {"rows": rows})
+
+
+@login_not_required
+@require_GET
+def healthz(request):
+    """Liveness for the load balancer and compose: the database answers a query."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"database": "down"}, status=503)
+    return JsonResponse({"database": "ok"})
