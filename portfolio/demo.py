@@ -2,7 +2,7 @@
 playbook section 19, each with a charter, a pre-AI baseline and an owner map."""
 
 from portfolio.models import Capability
-from productops.demo_people import person
+from productops.demo_people import person, upsert
 from productops.models import RoleAssignment
 from productops.roles import Role
 
@@ -201,7 +201,7 @@ def seed(context) -> None:
     capabilities = {}
     for data in CAPABILITIES:
         fields = {key: value for key, value in data.items() if key != "slug"}
-        capability, _ = Capability.objects.update_or_create(slug=data["slug"], defaults=fields)
+        capability = upsert(Capability, {"slug": data["slug"]}, fields)
         capabilities[capability.slug] = capability
     context.capabilities = capabilities
 

@@ -130,3 +130,17 @@ def person(context: DemoContext, username: str, first: str, last: str) -> User:
         user.password = context.password_hash
         user.save(update_fields=["password"])
     return user
+
+
+def upsert(model, lookup: dict, values: dict):
+    """get-or-create by ``lookup``, then save only the fields that differ, so re-running the demo
+    writes no history rows for records that did not change."""
+    instance, created = model.objects.get_or_create(**lookup, defaults=values)
+    if created:
+        return instance
+    changed = [name for name, value in values.items() if getattr(instance, name) != value]
+    if changed:
+        for name in changed:
+            setattr(instance, name, values[name])
+        instance.save(update_fields=changed + (["updated_at"] if hasattr(instance, "updated_at") else []))
+    return instance

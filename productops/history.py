@@ -47,6 +47,8 @@ def history_entries(obj, limit: int = 50) -> list[HistoryEntry]:
         if previous is not None and record.history_type == "~":
             delta = record.diff_against(previous, excluded_fields=_HIDDEN_FIELDS)
             changes = [FieldChange(_label(obj.__class__, c.field), c.old, c.new) for c in delta.changes]
+        if record.history_type == "~" and previous is not None and not changes and not record.history_change_reason:
+            continue  # a save that changed nothing tells a reviewer nothing
         entries.append(
             HistoryEntry(
                 when=record.history_date,
