@@ -41,21 +41,13 @@ def capability_list(request):
 @require_GET
 def capability_detail(request, slug):
     capability = get_capability_for_user(request.user, slug)
-    assignments = (
-        RoleAssignment.objects.filter(capability=capability)
-        .select_related("user")
-        .order_by("role", "user__username")
-    )
-    owner_map = {}
-    for assignment in assignments:
-        owner_map.setdefault(assignment.get_role_display(), []).append(assignment.user)
     request.session[SESSION_KEY] = capability.slug
     return render(
         request,
         "portfolio/capability_detail.html",
         {
             "capability": capability,
-            "owner_map": sorted(owner_map.items()),
+            "owner_map": RoleAssignment.objects.owner_map(capability),
             "my_roles": sorted(Role(role).label for role in roles_of(request.user, capability)),
             "can_edit": can_change(request.user, Activity.CHARTER, capability),
             "history": history_entries(capability),

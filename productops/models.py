@@ -23,6 +23,21 @@ class RoleAssignmentQuerySet(models.QuerySet):
     def for_capability(self, capability):
         return self.filter(capability=capability)
 
+    def owner_map(self, capability) -> list[tuple[str, list[str]]]:
+        """The capability's owner map: per role, the people holding it there, then those holding
+        it across the organisation (marked so), Viewers left out. One query."""
+        rows = (
+            self.filter(models.Q(capability=capability) | models.Q(capability__isnull=True))
+            .exclude(role=Role.VIEWER)
+            .select_related("user")
+            .order_by("role", models.F("capability_id").asc(nulls_last=True), "user__username")
+        )
+        grouped: dict[str, list[str]] = {}
+        for row in rows:
+            name = str(row.user) if row.capability_id else _("%(name)s (all capabilities)") % {"name": row.user}
+            grouped.setdefault(str(row.get_role_display()), []).append(name)
+        return sorted(grouped.items())
+
 
 class RoleAssignment(models.Model):
     """A person holds a role, on one capability or (no capability) across the organisation.
