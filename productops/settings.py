@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from our static files, not a CDN
     "simple_history",
     "django_htmx",
     "template_partials",
@@ -179,6 +180,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Review forums that govern AI products after launch.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Celery: with no broker, tasks run eagerly in-process (demo, laptop); with one, real workers.
