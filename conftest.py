@@ -160,7 +160,8 @@ def log_in(page, live_server):
         page.goto(f"{live_server.url}/login/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         page.wait_for_load_state("networkidle")
         return page
 
@@ -229,9 +230,29 @@ def real_celery_worker(transactional_db, tmp_path):
     log = open(tmp_path / "worker.log", "w")
     node = f"{queue}@localhost"
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "productops", "worker", "-Q", queue, "-n", node,
-         "--concurrency", "1", "--pool", "prefork", "--without-gossip", "--without-mingle", "-l", "info"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "productops",
+            "worker",
+            "-Q",
+            queue,
+            "-n",
+            node,
+            "--concurrency",
+            "1",
+            "--pool",
+            "prefork",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "info",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     previous_queue = app.conf.task_default_queue
     app.conf.task_default_queue = queue
@@ -251,7 +272,12 @@ def real_celery_worker(transactional_db, tmp_path):
         pass
 
     worker = Worker()
-    worker.process, worker.queue, worker.mail_dir, worker.log_path = process, queue, mail_dir, tmp_path / "worker.log"
+    worker.process, worker.queue, worker.mail_dir, worker.log_path = (
+        process,
+        queue,
+        mail_dir,
+        tmp_path / "worker.log",
+    )
 
     def stop():
         if process.poll() is None:

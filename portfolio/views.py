@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.db.models import F, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods

@@ -1,11 +1,15 @@
 """What every page's frame needs: navigation, the capability switcher, the person's roles."""
 
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
 # (label, url name, path prefix that marks the item active). Later assets add their rows.
 NAVIGATION = [
     (_("Capabilities"), "portfolio:capability-list", "/capabilities/"),
+    (_("Actions"), "actions:action-list", "/actions/"),
+    (_("Decisions"), "decisions:decision-list", "/decisions/"),
+    (_("Assumptions"), "assumptions:assumption-list", "/assumptions/"),
 ]
 
 
@@ -23,4 +27,12 @@ def navigation(request):
         ],
         "switcher_capabilities": list(Capability.objects.visible_to(user).values_list("slug", "name")),
         "current_capability": request.session.get("current_capability", ""),
+        # The header's own open and overdue actions: one query, and only on pages that show them.
+        "my_actions": SimpleLazyObject(lambda: _my_action_counts(user)),
     }
+
+
+def _my_action_counts(user) -> dict:
+    from actions.querysets import my_action_counts
+
+    return my_action_counts(user)

@@ -34,7 +34,9 @@ class RoleAssignmentQuerySet(models.QuerySet):
         )
         grouped: dict[str, list[str]] = {}
         for row in rows:
-            name = str(row.user) if row.capability_id else _("%(name)s (all capabilities)") % {"name": row.user}
+            name = (
+                str(row.user) if row.capability_id else _("%(name)s (all capabilities)") % {"name": row.user}
+            )
             grouped.setdefault(str(row.get_role_display()), []).append(name)
         return sorted(grouped.items())
 
@@ -115,7 +117,10 @@ class Notification(models.Model):
     """
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", verbose_name=_("recipient")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
     )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))

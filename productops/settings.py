@@ -183,6 +183,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several assets have a "status" or "type": name each enum after its asset in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ActionStatusEnum": "actions.choices.ActionStatus",
+        "AssumptionStatusEnum": "assumptions.choices.AssumptionStatus",
+        "AssumptionTypeEnum": "assumptions.choices.AssumptionType",
+        "DecisionTypeEnum": "decisions.choices.DecisionType",
+        "CapabilityRiskTierEnum": "portfolio.choices.RiskTier",
+        "CapabilityLifecycleStatusEnum": "portfolio.choices.LifecycleStatus",
+    },
 }
 
 # Celery: with no broker, tasks run eagerly in-process (demo, laptop); with one, real workers.

@@ -50,7 +50,9 @@ def test_a_failed_send_releases_the_claim_for_a_retry(make_person, settings, mon
 
 def test_a_real_worker_sends_a_queued_notification_once(real_celery_worker, make_person):
     person = make_person("ops")
-    [row] = notify(recipients=[person], subject="Action ACT-0001 awaits your verification", body="Please verify.")
+    [row] = notify(
+        recipients=[person], subject="Action ACT-0001 awaits your verification", body="Please verify."
+    )
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         row.refresh_from_db()

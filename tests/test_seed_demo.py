@@ -17,7 +17,14 @@ def test_it_loads_the_six_capabilities_with_a_login_per_role(settings):
     assert RoleAssignment.objects.filter(user=pm, role="ai_pm").count() == 3
     kyc = Capability.objects.get(slug="kyc-onboarding")
     assert set(RoleAssignment.objects.filter(capability=kyc).values_list("role", flat=True)) >= {
-        "ai_pm", "ai_architect", "business_analyst", "ops", "risk_compliance", "analytics", "platform", "finance"
+        "ai_pm",
+        "ai_architect",
+        "business_analyst",
+        "ops",
+        "risk_compliance",
+        "analytics",
+        "platform",
+        "finance",
     }
 
 

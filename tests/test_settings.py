@@ -85,7 +85,9 @@ def test_it_refuses_to_start_with_debug_off_and_the_development_key():
 
 
 def test_it_starts_with_debug_off_and_a_real_key():
-    result = _import_settings(DEBUG="false", SECRET_KEY="a-real-secret-from-the-vault", ALLOWED_HOSTS="po.bank")
+    result = _import_settings(
+        DEBUG="false", SECRET_KEY="a-real-secret-from-the-vault", ALLOWED_HOSTS="po.bank"
+    )
     assert result.returncode == 0, result.stderr
 
 

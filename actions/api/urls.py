@@ -1,4 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
+from actions.api.views import ActionViewSet
+
 router = SimpleRouter()
+router.register("actions", ActionViewSet, basename="action")
 urlpatterns = router.urls

@@ -1,4 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
+from decisions.api.views import DecisionViewSet
+
 router = SimpleRouter()
+router.register("decisions", DecisionViewSet, basename="decision")
 urlpatterns = router.urls

@@ -143,7 +143,9 @@ def test_the_list_query_count_does_not_grow_with_capabilities(
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
-def test_the_owner_map_lists_capability_and_organisation_wide_role_holders(client_for, pm, risk, viewer, capability):
+def test_the_owner_map_lists_capability_and_organisation_wide_role_holders(
+    client_for, pm, risk, viewer, capability
+):
     owner_map = dict(client_for(pm).get(capability.get_absolute_url()).context["owner_map"])
     assert owner_map["AI PM"] == [str(pm)]
     assert owner_map["Risk / Compliance"] == [f"{risk} (all capabilities)"]

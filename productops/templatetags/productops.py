@@ -8,8 +8,28 @@ from django.utils.safestring import mark_safe
 register = template.Library()
 
 _ALLOWED_TAGS = {
-    "p", "br", "strong", "em", "ul", "ol", "li", "code", "pre", "blockquote", "a", "h3", "h4", "h5", "table",
-    "thead", "tbody", "tr", "th", "td", "hr", "del",
+    "p",
+    "br",
+    "strong",
+    "em",
+    "ul",
+    "ol",
+    "li",
+    "code",
+    "pre",
+    "blockquote",
+    "a",
+    "h3",
+    "h4",
+    "h5",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+    "del",
 }
 
 
@@ -19,4 +39,6 @@ def markdown(text: str) -> str:
     if not text:
         return ""
     html = markdown_lib.markdown(str(text), extensions=["tables", "sane_lists"])
-    return mark_safe(nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener"))
+    return mark_safe(
+        nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener")
+    )

@@ -1,0 +1,66 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Category(models.TextChoices):
+    OUTCOME = "outcome", _("Outcome")
+    ADOPTION = "adoption", _("Adoption")
+    QUALITY = "quality", _("Quality")
+    RISK = "risk", _("Risk")
+    COST = "cost", _("Cost")
+    RELIABILITY = "reliability", _("Reliability")
+    LEARNING = "learning", _("Learning")
+
+
+class Direction(models.TextChoices):
+    HIGHER_IS_BETTER = "higher", _("Higher is better")
+    LOWER_IS_BETTER = "lower", _("Lower is better")
+
+
+class EvidenceLevel(models.TextChoices):
+    """Evidence quality levels of playbook 11.2."""
+
+    E1 = "E1", _("E1 anecdotal")
+    E2 = "E2", _("E2 sampled")
+    E3 = "E3", _("E3 instrumented")
+    E4 = "E4", _("E4 experiment-grade")
+    E5 = "E5", _("E5 certified")
+
+
+class ContractStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    ACTIVE = "active", _("Active")
+    RETIRED = "retired", _("Retired")
+
+
+CONTRACT_TRANSITIONS = {
+    ContractStatus.DRAFT: {ContractStatus.ACTIVE, ContractStatus.RETIRED},
+    ContractStatus.ACTIVE: {ContractStatus.RETIRED},
+    ContractStatus.RETIRED: set(),
+}
+
+
+class Grain(models.TextChoices):
+    DAY = "day", _("Day")
+    WEEK = "week", _("Week")
+    MONTH = "month", _("Month")
+
+
+class SignalLevel(models.TextChoices):
+    """The result of evaluating a contract's thresholds for one period and cohort."""
+
+    INSUFFICIENT_DATA = "insufficient", _("Insufficient data")
+    OK = "ok", _("OK")
+    WARNING = "warning", _("Warning")
+    BREACH = "breach", _("Breach")
+    STOP = "stop", _("Stop")
+
+
+# Worse levels rank higher; "insufficient data" is never read as ok.
+LEVEL_RANK = {
+    SignalLevel.INSUFFICIENT_DATA: -1,
+    SignalLevel.OK: 0,
+    SignalLevel.WARNING: 1,
+    SignalLevel.BREACH: 2,
+    SignalLevel.STOP: 3,
+}
