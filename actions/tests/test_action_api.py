@@ -163,8 +163,9 @@ def test_the_full_closure_loop_through_the_api(api_for, action, owner, reviewer,
     )
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "awaiting_verification"
+    evidence_pk = action.evidence.get().pk
     assert response.json()["evidence"][0]["file_url"].endswith(
-        f"/actions/{action.readable_id}/evidence/1/file/"
+        f"/actions/{action.readable_id}/evidence/{evidence_pk}/file/"
     )
     response = api_for(reviewer).post(f"{path}/send-back/", {}, format="json")
     assert response.status_code == 400 and "comment" in response.json()
