@@ -499,6 +499,27 @@ class Action(ReadableIdModel, TrackedModel):
             },
         )
 
+    @transaction.atomic
+    def bring_due_date_forward(self, *, by, due_date, reason: str) -> bool:
+        """Make the action due sooner because what raised it got worse (a threshold signal went
+        from warning to breach). Never later, never on a closed action; the history row says why.
+        The caller tells the owner (it knows what worsened). False when nothing changed."""
+        action = self._locked()
+        if action.status not in ESCALATABLE or due_date >= action.due_date:
+            return False
+        if by is not None:
+            require_change(by, Activity.ACTION_CLOSURE, action.capability_id)
+        reason = _required_text(reason, "reason", gettext("Say why the due date is brought forward."))
+        previous = action.due_date
+        action.due_date = due_date
+        action._record(
+            by,
+            gettext("Due date brought forward from %(old)s to %(new)s: %(reason)s")
+            % {"old": previous.isoformat(), "new": due_date.isoformat(), "reason": reason},
+        )
+        self._sync_from(action)
+        return True
+
 
 class ClosureEvidence(models.Model):
     """What the owner shows to prove the closure criterion is met, and the reviewer's verdict.

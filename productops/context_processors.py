@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 # (label, url name, path prefix that marks the item active). Later assets add their rows.
 NAVIGATION = [
     (_("Capabilities"), "portfolio:capability-list", "/capabilities/"),
+    (_("Contracts"), "contracts:contract-list", "/contracts/"),
+    (_("Signals"), "contracts:signal-list", "/contracts/signals/"),
     (_("Actions"), "actions:action-list", "/actions/"),
     (_("Decisions"), "decisions:decision-list", "/decisions/"),
     (_("Assumptions"), "assumptions:assumption-list", "/assumptions/"),
@@ -20,9 +22,12 @@ def navigation(request):
     from portfolio.models import Capability
 
     path = request.path
+    # The longest matching prefix wins, so /contracts/signals/ marks Signals, not Contracts too.
+    matching = [prefix for _label, _name, prefix in NAVIGATION if path.startswith(prefix)]
+    active = max(matching, key=len, default=None)
     return {
         "nav_items": [
-            {"label": label, "url": reverse(url_name), "active": path.startswith(prefix)}
+            {"label": label, "url": reverse(url_name), "active": prefix == active}
             for label, url_name, prefix in NAVIGATION
         ],
         "switcher_capabilities": list(Capability.objects.visible_to(user).values_list("slug", "name")),

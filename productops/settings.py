@@ -191,6 +191,9 @@ SPECTACULAR_SETTINGS = {
         "DecisionTypeEnum": "decisions.choices.DecisionType",
         "CapabilityRiskTierEnum": "portfolio.choices.RiskTier",
         "CapabilityLifecycleStatusEnum": "portfolio.choices.LifecycleStatus",
+        "ContractStatusEnum": "contracts.choices.ContractStatus",
+        "SignalLevelEnum": "contracts.choices.SignalLevel",
+        "RoleEnum": "productops.roles.Role",
     },
 }
 
@@ -215,6 +218,16 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Scheduled jobs (beat copies them into its database table at start; times in TIME_ZONE).
 CELERY_BEAT_SCHEDULE = {
+    # A safety net: ingest already evaluates what it touched. Runs before the 06:00 jobs so the
+    # morning triage sees fresh signals.
+    "contracts-evaluate-daily": {
+        "task": "contracts.tasks.evaluate_all_contracts",
+        "schedule": crontab(hour=5, minute=30),
+    },
+    "contracts-review-reminders-daily": {
+        "task": "contracts.tasks.remind_contract_reviews",
+        "schedule": crontab(hour=6, minute=10),
+    },
     "assumptions-expire-daily": {
         "task": "assumptions.tasks.expire_assumptions",
         "schedule": crontab(hour=6, minute=0),

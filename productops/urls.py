@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("actions.api.urls")),
     path("", include("decisions.api.urls")),
     path("", include("assumptions.api.urls")),
+    path("", include("contracts.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("actions/", include("actions.urls")),
     path("decisions/", include("decisions.urls")),
     path("assumptions/", include("assumptions.urls")),
+    path("contracts/", include("contracts.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -15,6 +15,7 @@ DEMO_BUILDERS = [
     "actions.demo",
     "decisions.demo",
     "assumptions.demo",
+    "contracts.demo",
 ]
 
 DEMO_SEED = 20260701
