@@ -281,6 +281,19 @@ class MetricContract(TrackedModel):
             SignalLevel.STOP: self.stop_level,
         }.get(level)
 
+    def format_value(self, value) -> str:
+        """A value as people read it in a forum: shares as percentages, other units after a
+        number rounded to what the eye can use (the database keeps full precision)."""
+        if value is None:
+            return "—"
+        if self.unit.startswith("share"):
+            return f"{value * 100:.1f}%"
+        if self.unit == "%":
+            return f"{value:.1f}%"
+        size = abs(value)
+        number = f"{value:,.0f}" if size >= 100 else f"{value:.1f}" if size >= 10 else f"{value:.3g}"
+        return f"{number} {self.unit}"
+
     def definition_snapshot(self) -> dict:
         return {name: getattr(self, name) for name in self.DEFINITION_FIELDS}
 

@@ -510,6 +510,27 @@ def _stop_hold(contract: MetricContract, signal: Signal, text: str, changes: Sig
     )
 
 
+def _sibling_action(contract: MetricContract, signal: Signal):
+    """The open action another cut's open signal on this contract already raised, when that
+    signal is at least as severe: one problem seen through several cuts (billing pulls the whole
+    population, the north team and the new prompt version past warning together) is one action
+    for the forum, not one per slice. A cut that is worse than every open sibling gets its own."""
+    from actions.choices import ActionStatus
+
+    siblings = (
+        Signal.objects.filter(contract=contract, resolved_period__isnull=True, action__isnull=False)
+        .exclude(pk=signal.pk)
+        .exclude(action__status=ActionStatus.CLOSED)
+        .select_related("action")
+    )
+    covering = [s for s in siblings if LEVEL_RANK[s.worst_level] >= LEVEL_RANK[signal.level]]
+    if not covering:
+        return None
+    # Prefer the whole population's signal, then the most severe.
+    covering.sort(key=lambda s: (s.cut != "", -LEVEL_RANK[s.worst_level], s.pk))
+    return covering[0].action
+
+
 def _signal_open(contract: MetricContract, row: Evaluation, changes: SignalChanges) -> Signal:
     text = signal_text(contract, cut=row.cut, value=row.value, level=row.level, period=row.period_start)
     signal = Signal(
@@ -526,7 +547,7 @@ def _signal_open(contract: MetricContract, row: Evaluation, changes: SignalChang
     signal._change_reason = gettext("Signal opened: %(what)s") % {"what": text}
     signal.save()
     changes.opened += 1
-    action = _action_open(contract, signal, text)
+    action = _sibling_action(contract, signal) or _action_open(contract, signal, text)
     if action is not None:
         # A plain update: linking the action is part of opening, not a change worth a history row.
         Signal.objects.filter(pk=signal.pk).update(action=action)
@@ -658,7 +679,15 @@ def _signal_resolve(contract: MetricContract, signal: Signal, run: list, changes
     }
     signal.save()
     changes.resolved += 1
-    if signal.action_id:
+    # An action shared by several cuts' signals is proven by data only when the last of them resolves.
+    shared_open = (
+        Signal.objects.filter(action_id=signal.action_id, resolved_period__isnull=True)
+        .exclude(pk=signal.pk)
+        .exists()
+        if signal.action_id
+        else False
+    )
+    if signal.action_id and not shared_open:
         _attach_data_evidence(signal, check)
 
 
@@ -685,7 +714,8 @@ def signals_record(*, contract: MetricContract, evaluations: dict) -> SignalChan
             open_signals[signal.cut] = signal
         else:
             resolved_up_to[signal.cut] = max(signal.resolved_period, resolved_up_to.get(signal.cut, first))
-    for cut, rows in evaluations.items():
+    # The whole population first: its signal's action is the one other cuts' signals join.
+    for cut, rows in sorted(evaluations.items(), key=lambda item: item[0] != ""):
         signal = open_signals.get(cut)
         accounted = signal.last_period if signal is not None else resolved_up_to.get(cut)
         by_period = {row.period_start: row for row in rows}
@@ -713,7 +743,14 @@ def closure_data_check(action) -> DataCheck | None:
     """The data check of an action raised by a signal, for its page: passed (the periods back
     under warning that resolved the signal), or failing with the latest periods' values and
     levels. None when no signal raised the action."""
-    signal = Signal.objects.filter(action_id=getattr(action, "pk", action)).select_related("contract").first()
+    # Several cuts' signals may share the action: the check reads the one still open, if any,
+    # else the whole population's.
+    signal = (
+        Signal.objects.filter(action_id=getattr(action, "pk", action))
+        .select_related("contract")
+        .order_by(models.F("resolved_period").desc(nulls_first=True), "cut")
+        .first()
+    )
     if signal is None:
         return None
     contract = signal.contract

@@ -302,7 +302,7 @@ def test_the_page_shows_latest_evaluations_open_signals_guardrails_and_the_net_f
     page = client_for(pm).get(DETAIL).content.decode()
     assert f'href="/contracts/{guardrail.metric_id}/"' in page
     assert 'id="improvement-not-net"' in page and "Complaints at breach" in page
-    assert "<td>intent=billing</td><td>15.2</td>" in page
+    assert "<td>intent=billing</td><td>15.2%</td>" in page
     assert 'href="/contracts/signals/' in page and "last value 15.2" in page
     assert "Activated" in page  # history
 

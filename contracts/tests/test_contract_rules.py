@@ -311,3 +311,20 @@ def test_a_new_review_date_gets_its_own_reminder(active):
     MetricContract.objects.filter(pk=active.pk).update(next_review=first + datetime.timedelta(days=90))
     assert contracts_review_reminders(first + datetime.timedelta(days=90)) == [active.metric_id]
     assert Notification.objects.filter(subject__startswith="Review due").count() == 4
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "shown"),
+    [
+        ("share", 0.140412, "14.0%"),
+        ("%", 3.14159, "3.1%"),
+        ("seconds", 383.27, "383 seconds"),
+        ("GBP per alert", 14.62, "14.6 GBP per alert"),
+        ("ms", 2.51234, "2.51 ms"),
+        ("share", None, "—"),
+    ],
+)
+def test_values_are_shown_in_the_contracts_unit(unit, value, shown):
+    from contracts.models import MetricContract
+
+    assert MetricContract(unit=unit).format_value(value) == shown

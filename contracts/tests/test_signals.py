@@ -356,3 +356,43 @@ def test_without_a_role_holder_the_business_owner_owns_the_action(capability, ma
     evaluate_contract(contract.pk)
     assert Action.objects.get().owner == owner
     assert MetricContract.objects.get().signals.get().action.owner == owner
+
+
+def test_cuts_at_warning_join_the_whole_populations_action_and_a_worse_cut_gets_its_own(capability, pm):
+    """One problem seen through several cuts is one action; a cut worse than the rest is another."""
+    from contracts.choices import SignalLevel
+    from contracts.models import Evaluation
+    from contracts.services import signals_record
+
+    contract = make_contract(capability, business_owner=pm)
+    periods = [W1, W2]
+
+    def rows(cut, levels):
+        made = []
+        for period, level in zip(periods, levels, strict=True):
+            made.append(
+                Evaluation.objects.create(
+                    contract=contract,
+                    period_start=period,
+                    grain=contract.grain,
+                    cut=cut,
+                    value=0.5,
+                    sample_size=500,
+                    raw_level=level,
+                    level=level,
+                    threshold_crossed=None,
+                )
+            )
+        return made
+
+    evaluations = {
+        "team=north": rows("team=north", [SignalLevel.WARNING, SignalLevel.WARNING]),
+        "intent=billing": rows("intent=billing", [SignalLevel.BREACH, SignalLevel.BREACH]),
+        "": rows("", [SignalLevel.WARNING, SignalLevel.WARNING]),
+    }
+    signals_record(contract=contract, evaluations=evaluations)
+    signals = {signal.cut: signal for signal in Signal.objects.filter(contract=contract)}
+    assert set(signals) == {"", "team=north", "intent=billing"}
+    assert signals["team=north"].action_id == signals[""].action_id
+    assert signals["intent=billing"].action_id != signals[""].action_id
+    assert Action.objects.filter(capability=contract.capability).count() == 2
