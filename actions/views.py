@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from actions import closure_checks
 from actions.access import get_action_for_user
 from actions.choices import AGE_BUCKETS, MOVE_LABELS, QuickView
 from actions.filtersets import ActionFilterSet
@@ -149,6 +150,7 @@ def _render_detail(request, action, *, bound_move=None, bound_form=None, status=
         "history": history_entries(action),
         "source": action.source if action.source_content_type_id else None,
         "forum": action.forum if action.forum_content_type_id else None,
+        "data_checks": closure_checks.checks_for(action),
     }
     return render(request, "actions/action_detail.html", context, status=status)
 

@@ -396,3 +396,14 @@ def test_cuts_at_warning_join_the_whole_populations_action_and_a_worse_cut_gets_
     assert signals["team=north"].action_id == signals[""].action_id
     assert signals["intent=billing"].action_id != signals[""].action_id
     assert Action.objects.filter(capability=contract.capability).count() == 2
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_action_page_shows_the_data_check_of_a_signals_action(capability, pm, client_for):
+    contract = make_contract(capability, business_owner=pm, required_cuts=[])
+    weekly(contract, [0.05, 0.18, 0.19])
+    evaluate_contract(contract.pk)
+    signal = Signal.objects.get(contract=contract)
+    page = client_for(pm).get(signal.action.get_absolute_url()).content.decode()
+    assert 'data-testid="data-check"' in page
+    assert "Data check failing" in page
