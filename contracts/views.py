@@ -17,6 +17,7 @@ from contracts import charts, services
 from contracts.access import get_contract_for_user, get_contract_to_change, get_signal_for_user
 from contracts.filtersets import ContractFilterSet, SignalFilterSet
 from contracts.forms import ContractForm, LiftHoldForm, RetireForm, capabilities_to_change
+from contracts.markers import markers_for
 from contracts.models import Evaluation, MetricContract, Signal
 from productops.errors import DomainError
 from productops.exports import csv_response
@@ -133,7 +134,9 @@ def _chart_context(request, contract) -> dict:
     by = request.GET.get("by", "")
     dimension = request.GET.get("dimension", "")
     cut = request.GET.get("cut", "")
-    fig = charts.contract_trend(contract, cut=cut, by=by or None, dimension=dimension)
+    fig = charts.contract_trend(
+        contract, cut=cut, by=by or None, dimension=dimension, markers=markers_for(contract)
+    )
     meta = fig.layout.meta or {}
     cuts = list(
         Evaluation.objects.filter(contract=contract)

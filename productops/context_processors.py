@@ -7,11 +7,14 @@ from django.utils.translation import gettext_lazy as _
 # (label, url name, path prefix that marks the item active). Later assets add their rows.
 NAVIGATION = [
     (_("Capabilities"), "portfolio:capability-list", "/capabilities/"),
+    (_("Backlog"), "portfolio:backlog", "/capabilities/backlog/"),
     (_("Contracts"), "contracts:contract-list", "/contracts/"),
     (_("Signals"), "contracts:signal-list", "/contracts/signals/"),
     (_("Actions"), "actions:action-list", "/actions/"),
     (_("Decisions"), "decisions:decision-list", "/decisions/"),
     (_("Assumptions"), "assumptions:assumption-list", "/assumptions/"),
+    (_("Releases"), "releases:release-list", "/releases/"),
+    (_("Experiments"), "experiments:experiment-list", "/experiments/"),
 ]
 
 

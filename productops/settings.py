@@ -194,6 +194,11 @@ SPECTACULAR_SETTINGS = {
         "ContractStatusEnum": "contracts.choices.ContractStatus",
         "SignalLevelEnum": "contracts.choices.SignalLevel",
         "RoleEnum": "productops.roles.Role",
+        "ReleaseStateEnum": "releases.choices.ReleaseState",
+        "ImpactDecisionEnum": "releases.choices.ImpactDecision",
+        "BacklogStatusEnum": "portfolio.choices.BacklogStatus",
+        "ExperimentStateEnum": "experiments.choices.ExperimentState",
+        "ExperimentDecisionEnum": "experiments.choices.ExperimentDecision",
     },
 }
 
@@ -223,6 +228,10 @@ CELERY_BEAT_SCHEDULE = {
     "contracts-evaluate-daily": {
         "task": "contracts.tasks.evaluate_all_contracts",
         "schedule": crontab(hour=5, minute=30),
+    },
+    "releases-impact-reviews-due-daily": {
+        "task": "releases.tasks.remind_impact_reviews_due",
+        "schedule": crontab(hour=6, minute=15),
     },
     "contracts-review-reminders-daily": {
         "task": "contracts.tasks.remind_contract_reviews",

@@ -11,6 +11,8 @@ api_patterns = [
     path("", include("decisions.api.urls")),
     path("", include("assumptions.api.urls")),
     path("", include("contracts.api.urls")),
+    path("", include("releases.api.urls")),
+    path("", include("experiments.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +25,8 @@ urlpatterns = [
     path("decisions/", include("decisions.urls")),
     path("assumptions/", include("assumptions.urls")),
     path("contracts/", include("contracts.urls")),
+    path("releases/", include("releases.urls")),
+    path("experiments/", include("experiments.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

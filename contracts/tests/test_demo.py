@@ -20,6 +20,9 @@ from contracts.models import Evaluation, MetricContract, Observation, Signal, St
 from portfolio import demo as portfolio_demo
 from productops.demo_people import DemoContext
 
+# Marked so that, run alone, the file still gets a test database (not the dev one in var/).
+pytestmark = pytest.mark.django_db
+
 REPEAT = "cc_agent_assist.repeat_contact_7d"
 AHT = "cc_agent_assist.aht_seconds"
 FALSE_PASS = "kyc_ai.document_false_pass_sample_rate"

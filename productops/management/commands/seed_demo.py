@@ -16,6 +16,9 @@ DEMO_BUILDERS = [
     "decisions.demo",
     "assumptions.demo",
     "contracts.demo",
+    "releases.demo",
+    "experiments.demo",
+    "portfolio.demo_backlog",
 ]
 
 DEMO_SEED = 20260701
