@@ -15,6 +15,7 @@ NAVIGATION = [
     (_("Assumptions"), "assumptions:assumption-list", "/assumptions/"),
     (_("Releases"), "releases:release-list", "/releases/"),
     (_("Experiments"), "experiments:experiment-list", "/experiments/"),
+    (_("Incidents"), "incidents:incident-list", "/incidents/"),
 ]
 
 

@@ -185,6 +185,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Several assets have a "status" or "type": name each enum after its asset in the schema.
     "ENUM_NAME_OVERRIDES": {
+        "IncidentSeverityEnum": "portfolio.choices.IncidentSeverity",
+        "LearningKindEnum": "incidents.choices.LearningKind",
+        "RootCauseClassEnum": "incidents.choices.RootCauseClass",
         "ActionStatusEnum": "actions.choices.ActionStatus",
         "AssumptionStatusEnum": "assumptions.choices.AssumptionStatus",
         "AssumptionTypeEnum": "assumptions.choices.AssumptionType",

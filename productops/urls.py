@@ -13,6 +13,7 @@ api_patterns = [
     path("", include("contracts.api.urls")),
     path("", include("releases.api.urls")),
     path("", include("experiments.api.urls")),
+    path("", include("incidents.api.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("contracts/", include("contracts.urls")),
     path("releases/", include("releases.urls")),
     path("experiments/", include("experiments.urls")),
+    path("incidents/", include("incidents.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

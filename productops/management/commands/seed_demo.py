@@ -18,6 +18,7 @@ DEMO_BUILDERS = [
     "contracts.demo",
     "releases.demo",
     "experiments.demo",
+    "incidents.demo",
     "portfolio.demo_backlog",
 ]
 
