@@ -42,6 +42,7 @@ from productops.notifications import notify
 from productops.permissions import can_view, require_change, roles_of
 from productops.roles import Activity, accountable_roles
 from productops.transitions import check_transition, lock
+from productops.uploads import EvidenceFileValidator
 
 
 class MoveNotPermitted(DomainError):
@@ -54,21 +55,7 @@ class MoveNotPermitted(DomainError):
         super().__init__(message, field=field, code=code)
 
 
-def validate_evidence_file(file) -> None:
-    """Closure evidence files: a known document or image type, at most 10 MB."""
-    extension = os.path.splitext(file.name or "")[1].lower().lstrip(".")
-    if extension not in EVIDENCE_EXTENSIONS:
-        raise ValidationError(
-            _("Evidence files must be one of %(types)s; “%(name)s” is not."),
-            code="file_type",
-            params={"types": ", ".join(EVIDENCE_EXTENSIONS), "name": os.path.basename(file.name or "")},
-        )
-    if file.size is not None and file.size > EVIDENCE_MAX_BYTES:
-        raise ValidationError(
-            _("Evidence files may be at most 10 MB; “%(name)s” is %(size).1f MB."),
-            code="file_size",
-            params={"name": os.path.basename(file.name), "size": file.size / (1024 * 1024)},
-        )
+validate_evidence_file = EvidenceFileValidator(EVIDENCE_EXTENSIONS, EVIDENCE_MAX_BYTES)
 
 
 def evidence_upload_to(instance, filename: str) -> str:
