@@ -16,6 +16,7 @@ NAVIGATION = [
     (_("Releases"), "releases:release-list", "/releases/"),
     (_("Experiments"), "experiments:experiment-list", "/experiments/"),
     (_("Incidents"), "incidents:incident-list", "/incidents/"),
+    (_("Forums"), "forums:calendar", "/forums/"),
 ]
 
 

@@ -14,6 +14,7 @@ api_patterns = [
     path("", include("releases.api.urls")),
     path("", include("experiments.api.urls")),
     path("", include("incidents.api.urls")),
+    path("", include("forums.api.urls")),
 ]
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
     path("releases/", include("releases.urls")),
     path("experiments/", include("experiments.urls")),
     path("incidents/", include("incidents.urls")),
+    path("forums/", include("forums.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -21,6 +21,7 @@ DEMO_BUILDERS = [
     "experiments.demo",
     "incidents.demo",
     "portfolio.demo_backlog",
+    "forums.demo",
 ]
 
 DEMO_SEED = 20260701

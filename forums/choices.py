@@ -1,0 +1,168 @@
+"""The vocabulary of forums and sessions: cadences (playbook 6.1 and the podcast's rituals),
+recurrence frequencies, and the session's state machine."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from productops.roles import Activity
+
+
+class Cadence(models.TextChoices):
+    DAILY_SIGNAL_TRIAGE = "daily_signal_triage", _("Daily signal triage")
+    WEEKLY_OPS_REVIEW = "weekly_ops_review", _("Weekly ops review")
+    MONTHLY_VALUE_REVIEW = "monthly_value_review", _("Monthly value review")
+    QUARTERLY_PORTFOLIO_REVIEW = "quarterly_portfolio_review", _("Quarterly portfolio review")
+    RELEASE_REVIEW = "release_review", _("Release review")
+    INCIDENT_REVIEW = "incident_review", _("Incident review")
+    EXPERIMENT_REVIEW = "experiment_review", _("Experiment review")
+    BIWEEKLY_EVAL_CALIBRATION = "biweekly_eval_calibration", _("Biweekly eval calibration")
+    MONTHLY_OPERATING_RETROSPECTIVE = "monthly_operating_retrospective", _("Monthly operating retrospective")
+    CUSTOM = "custom", _("Custom")
+
+
+# Whose RACI letter lets a person change a forum and move its sessions: the three forum rows
+# of the table; every other cadence is run under the weekly ops review's letters.
+CADENCE_ACTIVITY: dict[str, str] = {
+    Cadence.MONTHLY_VALUE_REVIEW: Activity.MONTHLY_VALUE_REVIEW,
+    Cadence.QUARTERLY_PORTFOLIO_REVIEW: Activity.QUARTERLY_PORTFOLIO_REVIEW,
+}
+
+
+def activity_for(cadence: str) -> str:
+    return CADENCE_ACTIVITY.get(cadence, Activity.WEEKLY_OPS_REVIEW)
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", _("Every working day")
+    WEEKLY = "weekly", _("Weekly")
+    BIWEEKLY = "biweekly", _("Every two weeks")
+    MONTHLY = "monthly", _("Monthly")
+    QUARTERLY = "quarterly", _("Quarterly")
+    AD_HOC = "ad_hoc", _("When needed (no schedule)")
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
+
+
+class WeekOfMonth(models.IntegerChoices):
+    FIRST = 1, _("First")
+    SECOND = 2, _("Second")
+    THIRD = 3, _("Third")
+    FOURTH = 4, _("Fourth")
+    LAST = -1, _("Last")
+
+
+class SessionState(models.TextChoices):
+    SCHEDULED = "scheduled", _("Scheduled")
+    PACK_SENT = "pack_sent", _("Pack sent")
+    IN_PROGRESS = "in_progress", _("In progress")
+    HELD = "held", _("Held")
+    MINUTES_PUBLISHED = "minutes_published", _("Minutes published")
+
+
+_S = SessionState
+
+# A session may start without a pack (an urgent triage), never end before it started, and
+# publishes minutes only once held.
+TRANSITIONS: dict[str, set[str]] = {
+    _S.SCHEDULED: {_S.PACK_SENT, _S.IN_PROGRESS},
+    _S.PACK_SENT: {_S.IN_PROGRESS},
+    _S.IN_PROGRESS: {_S.HELD},
+    _S.HELD: {_S.MINUTES_PUBLISHED},
+    _S.MINUTES_PUBLISHED: set(),
+}
+
+# The named moves (one model method each) and the state each leads to.
+MOVES: dict[str, str] = {
+    "mark_pack_sent": _S.PACK_SENT,
+    "start": _S.IN_PROGRESS,
+    "end_meeting": _S.HELD,
+    "publish_minutes": _S.MINUTES_PUBLISHED,
+}
+
+MOVE_LABELS = {
+    "mark_pack_sent": _("Mark pack sent"),
+    "start": _("Start the meeting"),
+    "end_meeting": _("End the meeting"),
+    "publish_minutes": _("Publish minutes"),
+}
+
+STATE_BADGES = {
+    _S.SCHEDULED: "text-bg-secondary",
+    _S.PACK_SENT: "text-bg-info",
+    _S.IN_PROGRESS: "text-bg-primary",
+    _S.HELD: "text-bg-warning",
+    _S.MINUTES_PUBLISHED: "text-bg-success",
+}
+
+
+class Attendance(models.TextChoices):
+    PRESENT = "present", _("Present")
+    ABSENT = "absent", _("Absent")
+
+
+# Playbook 7.2: the weekly ops review's eight timed blocks.
+WEEKLY_AGENDA: list[dict] = [
+    {
+        "minutes": 5,
+        "title": "Decision requests",
+        "inputs": "proposed releases, incidents, stuck actions",
+        "outputs": "agenda priority",
+    },
+    {
+        "minutes": 10,
+        "title": "Adoption and workflow",
+        "inputs": "qualified use, cohort funnel, rejection reasons",
+        "outputs": "adoption action",
+    },
+    {
+        "minutes": 10,
+        "title": "Quality and eval",
+        "inputs": "QA sample, eval delta, defect classes",
+        "outputs": "fix / sample / hold",
+    },
+    {
+        "minutes": 10,
+        "title": "Reliability and SLO",
+        "inputs": "latency, availability, fallback, restore",
+        "outputs": "platform action",
+    },
+    {
+        "minutes": 10,
+        "title": "Risk / complaints",
+        "inputs": "complaints, overrides, policy breach, near miss",
+        "outputs": "risk action / escalation",
+    },
+    {
+        "minutes": 10,
+        "title": "Cost / capacity",
+        "inputs": "cost per case, review queue, support load",
+        "outputs": "capacity / cost action",
+    },
+    {
+        "minutes": 10,
+        "title": "Release and experiments",
+        "inputs": "version changes, experiment readout",
+        "outputs": "release / experiment decision",
+    },
+    {
+        "minutes": 10,
+        "title": "Action closure",
+        "inputs": "last actions, closure evidence, blockers",
+        "outputs": "close / reopen / escalate",
+    },
+]
+
+
+def default_agenda(cadence: str) -> list[dict]:
+    """The agenda a new forum starts from: 7.2's blocks for the weekly ops review, else empty."""
+    if cadence == Cadence.WEEKLY_OPS_REVIEW:
+        return [dict(block) for block in WEEKLY_AGENDA]
+    return []

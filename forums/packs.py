@@ -1,0 +1,386 @@
+"""The evidence review pack (playbook 11.1) as a frozen snapshot: plain JSON-safe data, built once
+before a session from what the database says then, so a pack re-rendered later shows what was
+sent. Every figure carries its contract's metric id and evidence level (11.2); a decision that
+rests on an outcome figure below E3 is marked.
+
+Query budget: a fixed number of statements whatever the size of the portfolio (one per section,
+one Evaluation query for all the figures), never one per contract or per period.
+"""
+
+import datetime
+from collections import defaultdict
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from actions.choices import ActionStatus
+from actions.models import Action, ClosureEvidence
+from assumptions.models import Assumption
+from contracts.choices import Category, ContractStatus
+from contracts.models import Evaluation, MetricContract
+from experiments.choices import ExperimentState
+from experiments.models import Experiment
+from incidents.choices import IncidentState
+from incidents.models import Incident
+from releases.models import Release
+
+PACK_VERSION = 1
+BASELINE_PERIODS = 4
+TREND_PERIODS = 12
+RECENT_DAYS = 28
+EVIDENCE_FLOOR = "E3"
+# Releases waiting for a decision or a deployment show whatever their date.
+PENDING_RELEASE_STATES = [
+    "submitted",
+    "approved",
+    "approved_for_canary",
+    "on_hold",
+    "changes_requested",
+    "canary",
+]
+
+# (key, heading, contract category or None), in the order of playbook 11.1.
+SECTIONS = [
+    ("decision_requested", "Decision Requested", None),
+    ("scope", "Product and Version Scope", None),
+    ("outcome", "Outcome Evidence", Category.OUTCOME),
+    ("adoption", "Adoption Evidence", Category.ADOPTION),
+    ("quality", "Quality Evidence", Category.QUALITY),
+    ("risk", "Risk / Control Evidence", Category.RISK),
+    ("cost", "Cost / Capacity Evidence", Category.COST),
+    ("releases_experiments", "Release and Experiment Evidence", None),
+    ("incidents", "Incident and Complaint Learning", None),
+    ("assumptions", "Assumption Ledger Update", None),
+    ("actions", "Action Closure", None),
+]
+SECTION_HEADINGS = [heading for _key, heading, _category in SECTIONS]
+FIGURE_SECTIONS = [key for key, _heading, category in SECTIONS if category]
+CHART_SECTIONS = ("outcome", "quality", "risk", "cost")
+
+
+def below_floor(level: str) -> bool:
+    """E1 and E2 are below E3 (``"E1" < "E3"``); a missing level counts as below."""
+    return not level or level < EVIDENCE_FLOOR
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return (
+            timezone.localtime(value).isoformat(timespec="minutes")
+            if timezone.is_aware(value)
+            else (value.isoformat(timespec="minutes"))
+        )
+    return value.isoformat()
+
+
+def _person(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _label(choices, value) -> str:
+    return str(dict(choices.choices).get(value, value)) if value else ""
+
+
+def _figures(contracts: list[MetricContract]) -> dict[str, list[dict]]:
+    """The figure rows of every contract, by section key, from one Evaluation statement."""
+    history: dict[int, list[tuple]] = defaultdict(list)
+    grains = {contract.pk: contract.grain for contract in contracts}
+    rows = (
+        Evaluation.objects.filter(contract_id__in=list(grains), cut="")
+        .order_by("contract_id", "period_start")
+        .values_list("contract_id", "grain", "period_start", "value", "level")
+    )
+    for contract_id, grain, period_start, value, level in rows:
+        if grain == grains[contract_id]:
+            history[contract_id].append((period_start, value, level))
+
+    by_section: dict[str, list[dict]] = {key: [] for key in FIGURE_SECTIONS}
+    for contract in contracts:
+        evaluated = [row for row in history[contract.pk] if row[1] is not None]
+        first = [value for _period, value, _level in evaluated[:BASELINE_PERIODS]]
+        latest = evaluated[-1] if evaluated else None
+        trend = evaluated[-TREND_PERIODS:]
+        by_section[contract.category].append(
+            {
+                "metric_id": contract.metric_id,
+                "name": contract.name,
+                "capability": contract.capability.name,
+                "unit": contract.unit,
+                "direction": contract.direction,
+                "evidence_level": contract.evidence_level,
+                "below_e3": below_floor(contract.evidence_level),
+                "baseline": sum(first) / len(first) if first else None,
+                "baseline_text": contract.format_value(sum(first) / len(first)) if first else "—",
+                "current": latest[1] if latest else None,
+                "current_text": contract.format_value(latest[1]) if latest else "—",
+                "current_period": _iso(latest[0]) if latest else None,
+                "level": latest[2] if latest else "insufficient",
+                "trend": [value for _period, value, _level in trend],
+                "trend_periods": [_iso(period) for period, _value, _level in trend],
+                "trend_levels": [level for _period, _value, level in trend],
+                "thresholds": {
+                    "target": contract.target,
+                    "warning": contract.warning,
+                    "breach": contract.breach,
+                    "stop": contract.stop_level,
+                },
+                "threshold_text": contract.format_value(contract.warning),
+                "action_rule": contract.warning_action,
+            }
+        )
+    return by_section
+
+
+def _scope(capabilities) -> list[dict]:
+    return [
+        {
+            "capability": capability.name,
+            "slug": capability.slug,
+            "workflow": capability.workflow,
+            "population": capability.target_users,
+            "case_types": capability.case_types,
+            "risk_tier": capability.risk_tier,
+            "version_set": {
+                str(k): str(v) for k, v in sorted((capability.current_version_set or {}).items())
+            },
+        }
+        for capability in capabilities
+    ]
+
+
+def _releases_experiments(capability_ids, today: datetime.date) -> list[dict]:
+    since = today - datetime.timedelta(days=RECENT_DAYS)
+    items = []
+    releases = (
+        Release.objects.filter(capability_id__in=capability_ids)
+        .filter(
+            Q(planned_date__gte=since) | Q(deployed_date__gte=since) | Q(state__in=PENDING_RELEASE_STATES)
+        )
+        .select_related("capability")
+        .prefetch_related("impact_reviews")
+        .order_by("planned_date", "readable_id")
+    )
+    for release in releases:
+        reviews = sorted(release.impact_reviews.all(), key=lambda review: review.reviewed_at)
+        impact = reviews[-1] if reviews else None
+        items.append(
+            {
+                "id": release.readable_id,
+                "kind": "release",
+                "capability": release.capability.name,
+                "title": f"{release.get_object_type_display()}: {release.change}",
+                "population": release.affected_population,
+                "state": release.state,
+                "state_label": release.get_state_display(),
+                "date": _iso(release.planned_date),
+                "impact": (impact.get_decision_display() + " — " + impact.comment) if impact else "",
+                "decision": impact.get_decision_display() if impact else "",
+            }
+        )
+    experiments = (
+        Experiment.objects.filter(capability_id__in=capability_ids)
+        .exclude(state=ExperimentState.DECIDED, decided_at__date__lt=since)
+        .select_related("capability", "primary_metric")
+        .order_by("start_date", "readable_id")
+    )
+    for experiment in experiments:
+        items.append(
+            {
+                "id": experiment.readable_id,
+                "kind": "experiment",
+                "capability": experiment.capability.name,
+                "title": experiment.title,
+                "population": experiment.population,
+                "state": experiment.state,
+                "state_label": experiment.get_state_display(),
+                "date": _iso(experiment.planned_end_date),
+                "impact": experiment.result,
+                "decision": experiment.get_decision_display() if experiment.decision else "",
+                "metric_id": experiment.primary_metric.metric_id if experiment.primary_metric else "",
+            }
+        )
+    return items
+
+
+def _incidents(capability_ids) -> list[dict]:
+    incidents = list(
+        Incident.objects.filter(capability_id__in=capability_ids)
+        .exclude(state=IncidentState.CLOSED)
+        .select_related("capability")
+        .prefetch_related("root_causes", "learning_items")
+        .order_by("severity", "occurred_on", "readable_id")
+    )
+    corrective: dict[int, list[dict]] = defaultdict(list)
+    if incidents:
+        actions = (
+            Action.objects.filter(
+                source_content_type=ContentType.objects.get_for_model(Incident),
+                source_object_id__in=[incident.pk for incident in incidents],
+            )
+            .select_related("owner")
+            .order_by("due_date", "readable_id")
+        )
+        for action in actions:
+            corrective[action.source_object_id].append(
+                {"id": action.readable_id, "action": action.action, "status": action.get_status_display()}
+            )
+    return [
+        {
+            "id": incident.readable_id,
+            "capability": incident.capability.name,
+            "title": incident.title,
+            "severity": incident.severity,
+            "severity_label": incident.get_severity_display(),
+            "source": incident.get_source_display(),
+            "state_label": incident.get_state_display(),
+            "occurred_on": _iso(incident.occurred_on),
+            "root_causes": sorted(cause.get_cause_class_display() for cause in incident.root_causes.all()),
+            "corrective_actions": corrective[incident.pk],
+            "roadmap_impact": sorted(
+                f"{item.get_kind_display()}: {item.text}".rstrip(": ")
+                for item in incident.learning_items.all()
+            ),
+        }
+        for incident in incidents
+    ]
+
+
+def _assumptions(capability_ids) -> list[dict]:
+    rows = (
+        Assumption.objects.filter(capability_id__in=capability_ids)
+        .select_related("capability")
+        .order_by("capability__name", "readable_id")
+    )
+    return [
+        {
+            "id": assumption.readable_id,
+            "capability": assumption.capability.name,
+            "statement": assumption.statement,
+            "status": assumption.status,
+            "status_label": assumption.get_status_display(),
+            "evidence": assumption.evidence,
+            "decision_impact": assumption.decision_impact,
+            "expires_on": _iso(assumption.expires_on),
+        }
+        for assumption in rows
+    ]
+
+
+def _actions(capability_ids, today: datetime.date) -> dict:
+    actions = list(
+        Action.objects.filter(capability_id__in=capability_ids)
+        .exclude(status=ActionStatus.CLOSED)
+        .select_related("capability", "owner")
+        .prefetch_related(
+            Prefetch("evidence", queryset=ClosureEvidence.objects.order_by("submitted_at", "pk"))
+        )
+        .order_by("due_date", "readable_id")
+    )
+    rows = []
+    counts = {"open": 0, "overdue": 0, "blocked": 0, "awaiting_verification": 0}
+    for action in actions:
+        overdue = action.due_date < today
+        evidence = list(action.evidence.all())
+        counts["open"] += 1
+        counts["overdue"] += overdue
+        counts["blocked"] += action.status == ActionStatus.BLOCKED
+        counts["awaiting_verification"] += action.status == ActionStatus.AWAITING_VERIFICATION
+        rows.append(
+            {
+                "id": action.readable_id,
+                "capability": action.capability.name,
+                "action": action.action,
+                "owner": _person(action.owner),
+                "due_date": _iso(action.due_date),
+                "status": action.status,
+                "status_label": action.get_status_display(),
+                "overdue": overdue,
+                "blocked_reason": action.blocked_reason,
+                "closure_criterion": action.closure_criterion,
+                "closure_evidence": evidence[-1].get_verdict_display() if evidence else "None submitted",
+            }
+        )
+    # Overdue and blocked first: they are what the forum acts on.
+    rows.sort(key=lambda row: (not row["overdue"], row["status"] != ActionStatus.BLOCKED, row["due_date"]))
+    return {"counts": counts, "rows": rows}
+
+
+def pack_snapshot(
+    *,
+    capabilities,
+    cadence: str,
+    decision_requested: str,
+    forum_name: str,
+    session_at: datetime.datetime,
+    built_at: datetime.datetime | None = None,
+    owner: str = "",
+    deadline: datetime.date | None = None,
+) -> dict:
+    """The pack as JSON-safe data: ``{"meta": ..., "sections": [{"key", "heading", ...}, ...]}``
+    with the sections in the order of playbook 11.1, decision requested first."""
+    built_at = built_at or timezone.now()
+    today = timezone.localdate(built_at) if timezone.is_aware(built_at) else built_at.date()
+    capabilities = sorted(capabilities, key=lambda capability: capability.name)
+    capability_ids = [capability.pk for capability in capabilities]
+    contracts = list(
+        MetricContract.objects.filter(
+            capability_id__in=capability_ids,
+            status=ContractStatus.ACTIVE,
+            category__in=[category for _key, _heading, category in SECTIONS if category],
+        )
+        .select_related("capability")
+        .order_by("capability__name", "category", "metric_id")
+    )
+    figures = _figures(contracts)
+    weak = [row["metric_id"] for row in figures["outcome"] if row["below_e3"]]
+
+    sections = []
+    for key, heading, category in SECTIONS:
+        section = {"key": key, "heading": heading}
+        if key == "decision_requested":
+            section.update(
+                {
+                    "forum": forum_name,
+                    "cadence": cadence,
+                    "decision": decision_requested,
+                    "owner": owner,
+                    "deadline": _iso(deadline or (session_at.date() if session_at else None)),
+                    "below_e3": bool(weak),
+                    "below_e3_metrics": weak,
+                    "evidence_note": (
+                        "Rests on evidence below E3: " + ", ".join(weak)
+                        if weak
+                        else "Outcome evidence at E3 or above"
+                    ),
+                }
+            )
+        elif key == "scope":
+            section["rows"] = _scope(capabilities)
+        elif category:
+            section["rows"] = figures[key]
+        elif key == "releases_experiments":
+            section["rows"] = _releases_experiments(capability_ids, today)
+        elif key == "incidents":
+            section["rows"] = _incidents(capability_ids)
+        elif key == "assumptions":
+            section["rows"] = _assumptions(capability_ids)
+        elif key == "actions":
+            section.update(_actions(capability_ids, today))
+        sections.append(section)
+
+    return {
+        "version": PACK_VERSION,
+        "meta": {
+            "forum": forum_name,
+            "cadence": cadence,
+            "session_at": _iso(session_at),
+            "built_at": _iso(built_at),
+            "capabilities": [capability.name for capability in capabilities],
+        },
+        "sections": sections,
+    }

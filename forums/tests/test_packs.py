@@ -1,0 +1,207 @@
+"""The review pack engine: snapshot sections and figures, and the PDF read back with pypdf."""
+
+import datetime
+import io
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from pypdf import PdfReader
+
+from actions.tests.factories import ActionFactory
+from assumptions.tests.factories import AssumptionFactory
+from contracts.tests.factories import EvaluationFactory, MetricContractFactory
+from forums import charts_static
+from forums.packs import SECTION_HEADINGS, SECTIONS, pack_snapshot
+from forums.pdf import pack_html, pack_pdf
+from incidents.models import Incident
+from portfolio.tests.factories import CapabilityFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _kaleido_session():
+    """One Chromium for the module, stopped while pytest still owns the log streams."""
+    yield
+    charts_static.stop()
+
+
+DECISION = "扩大到催收队列 — scale agent assist to the collections queue"
+BUILT_AT = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)
+SESSION_AT = datetime.datetime(2026, 3, 3, 10, 0, tzinfo=datetime.UTC)
+
+
+def _evaluations(contract, values):
+    start = datetime.date(2026, 1, 5)
+    for week, value in enumerate(values):
+        EvaluationFactory(
+            contract=contract,
+            period_start=start + datetime.timedelta(weeks=week),
+            value=value,
+            level=contract.level_of(value),
+            raw_level=contract.level_of(value),
+        )
+
+
+@pytest.fixture
+def portfolio():
+    capability = CapabilityFactory(name="Agent assist", current_version_set={"model": "m-2", "prompt": "p-7"})
+    other = CapabilityFactory(name="Complaint intelligence")
+    weak = MetricContractFactory(
+        capability=capability, metric_id="cc.repeat_contact", evidence_level="E2", status="active"
+    )
+    strong = MetricContractFactory(
+        capability=capability,
+        metric_id="cc.qa_defects",
+        category="quality",
+        evidence_level="E4",
+        status="active",
+    )
+    cost = MetricContractFactory(
+        capability=other, metric_id="ci.cost_per_case", category="cost", unit="GBP", status="active"
+    )
+    MetricContractFactory(capability=other, metric_id="ci.draft", status="draft")
+    _evaluations(weak, [9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 12.5])
+    _evaluations(strong, [10.0] * 14 + [11.0])
+    _evaluations(cost, [8.0, 9.0])
+    owner = UserFactory(username="owner", first_name="Wei", last_name="Zhang")
+    ActionFactory(
+        capability=capability, owner=owner, action="Sample 50 calls", due_date=datetime.date(2026, 2, 1)
+    )
+    ActionFactory(
+        capability=other, owner=owner, action="Fix routing", status="blocked", blocked_reason="vendor"
+    )
+    ActionFactory(capability=capability, owner=owner, action="Done already", status="closed")
+    AssumptionFactory(capability=capability, statement="Agents accept policy-cited suggestions.")
+    Incident.objects.create(
+        capability=capability,
+        title="Hardship customer given wrong fee",
+        source="complaint",
+        occurred_on=datetime.date(2026, 2, 20),
+        severity="sev2",
+        reported_by=owner,
+    )
+    return [capability, other]
+
+
+def _build(capabilities, **overrides):
+    kwargs = {
+        "capabilities": capabilities,
+        "cadence": "weekly_ops_review",
+        "decision_requested": DECISION,
+        "forum_name": "Weekly ops review",
+        "session_at": SESSION_AT,
+        "built_at": BUILT_AT,
+    }
+    kwargs.update(overrides)
+    return pack_snapshot(**kwargs)
+
+
+def _section(snapshot, key):
+    return next(section for section in snapshot["sections"] if section["key"] == key)
+
+
+def test_sections_in_playbook_order_with_decision_first(portfolio):
+    snapshot = _build(portfolio)
+    assert [section["key"] for section in snapshot["sections"]] == [key for key, _h, _c in SECTIONS]
+    assert snapshot["sections"][0]["key"] == "decision_requested"
+    assert snapshot["sections"][0]["decision"] == DECISION
+    scope = _section(snapshot, "scope")["rows"]
+    assert scope[0]["capability"] == "Agent assist"
+    assert scope[0]["version_set"] == {"model": "m-2", "prompt": "p-7"}
+
+
+def test_figures_carry_contract_evidence_level_and_below_e3(portfolio):
+    snapshot = _build(portfolio)
+    outcome = _section(snapshot, "outcome")["rows"]
+    assert [row["metric_id"] for row in outcome] == ["cc.repeat_contact"]
+    row = outcome[0]
+    assert row["evidence_level"] == "E2" and row["below_e3"] is True
+    assert row["baseline"] == pytest.approx(10.5)  # mean of the first four evaluated weeks
+    assert row["current"] == 12.5
+    assert row["trend"] == [9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 12.5]
+    quality = _section(snapshot, "quality")["rows"][0]
+    assert quality["evidence_level"] == "E4" and quality["below_e3"] is False
+    assert len(quality["trend"]) == 12 and quality["trend"][-1] == 11.0
+    assert quality["baseline"] == 10.0
+    # Draft contracts are not in the pack.
+    assert "ci.draft" not in json.dumps(snapshot)
+    decision = snapshot["sections"][0]
+    assert decision["below_e3"] is True
+    assert "rests on evidence below e3" in decision["evidence_note"].lower()
+    assert decision["below_e3_metrics"] == ["cc.repeat_contact"]
+
+
+def test_decision_not_marked_when_outcome_evidence_is_e3_or_above(portfolio):
+    from contracts.models import MetricContract
+
+    MetricContract.objects.filter(metric_id="cc.repeat_contact").update(evidence_level="E3")
+    assert _build(portfolio)["sections"][0]["below_e3"] is False
+
+
+def test_other_sections(portfolio):
+    snapshot = _build(portfolio)
+    actions = _section(snapshot, "actions")
+    assert actions["counts"] == {"open": 2, "overdue": 1, "blocked": 1, "awaiting_verification": 0}
+    first = actions["rows"][0]
+    assert first["action"] == "Sample 50 calls" and first["overdue"] and first["owner"] == "Wei Zhang"
+    assert first["closure_evidence"] == "None submitted"
+    incidents = _section(snapshot, "incidents")["rows"]
+    assert incidents[0]["title"] == "Hardship customer given wrong fee"
+    assert incidents[0]["severity"] == "sev2"
+    assumptions = _section(snapshot, "assumptions")["rows"]
+    assert assumptions[0]["statement"] == "Agents accept policy-cited suggestions."
+    assert assumptions[0]["status_label"]
+
+
+def test_snapshot_is_json_safe_and_frozen(portfolio):
+    first = _build(portfolio)
+    assert json.loads(json.dumps(first)) == first
+    assert _build(portfolio) == first
+
+
+def test_query_count_does_not_grow_with_contracts(portfolio):
+    with CaptureQueriesContext(connection) as small:
+        _build(portfolio)
+    for index in range(5):
+        contract = MetricContractFactory(capability=portfolio[0], metric_id=f"cc.extra_{index}")
+        _evaluations(contract, [10.0, 11.0, 12.0])
+    with CaptureQueriesContext(connection) as large:
+        _build(portfolio)
+    assert len(large) == len(small)
+
+
+def test_html_has_footer_and_every_heading(portfolio):
+    html = pack_html(_build(portfolio))
+    for heading in SECTION_HEADINGS:
+        assert heading.replace("&", "&amp;") in html
+    assert "counter(pages)" in html and "string(footer)" in html
+
+
+def test_pdf_decision_first_headings_charts_and_chinese(portfolio):
+    pdf = pack_pdf(_build(portfolio))
+    reader = PdfReader(io.BytesIO(pdf))
+    pages = [page.extract_text() for page in reader.pages]
+    text = "\n".join(pages)
+    assert "扩大到催收队列" in pages[0]
+    assert "Requested decision" in pages[0]
+    assert "below E3" in pages[0]
+    for heading in SECTION_HEADINGS:
+        assert heading in text, heading
+    assert f"Page 1 of {len(pages)}" in pages[0]
+    assert "Weekly ops review · session 2026-03-03" in pages[0]
+    # WeasyPrint may share image XObjects between pages' resources: count distinct images.
+    images = list({image.data: image for page in reader.pages for image in page.images}.values())
+    # One trend chart per outcome/quality/risk/cost contract with a trend: real raster images.
+    assert len(images) == 3
+    assert all(image.image.width >= 800 and image.image.height >= 300 for image in images)
+    # A chart is not blank: a drawn line has many distinct colours.
+    assert all(len(set(image.image.convert("RGB").getdata())) > 20 for image in images)
+
+
+def test_built_at_defaults_to_now(portfolio):
+    snapshot = _build(portfolio, built_at=None)
+    assert snapshot["meta"]["built_at"].startswith(timezone.localtime().date().isoformat())
