@@ -165,30 +165,48 @@ RULE_WINDOW = datetime.timedelta(days=7)
 
 def forum_rule_findings(forum: Forum, *, now: datetime.datetime | None = None) -> list[str]:
     """The 6.2 rules this forum breaks, as messages to show beside it (empty when none)."""
+    return forums_rule_findings([forum], now=now)[forum.pk]
+
+
+def forums_rule_findings(forums, *, now: datetime.datetime | None = None) -> dict[int, list[str]]:
+    """The 6.2 findings of many forums at once, for the operating calendar: two queries however
+    many forums there are (plus two per monthly value review for the assumption-ledger rule)."""
     from decisions.choices import DecisionType
 
     now = now or timezone.now()
-    findings: list[str] = []
-    if not forum.decision_types:
-        findings.append(gettext("Every recurring forum has a decision type: this one has none."))
-    if not forum.attendee_roles and not forum.attendees.exists():
-        findings.append(gettext("The forum has no attendees, neither people nor roles."))
-    if (
-        forum.cadence == Cadence.QUARTERLY_PORTFOLIO_REVIEW
-        and DecisionType.RETIRE not in forum.decision_types
-    ):
-        findings.append(gettext("Every quarterly review can decide to retire, not only expand: add retire."))
-    soon = forum.sessions.filter(
-        scheduled_at__gte=now, scheduled_at__lte=now + RULE_WINDOW, decision_requested=""
-    ).order_by("scheduled_at")
-    for session in soon:
-        findings.append(
-            gettext("The session of %(when)s has no decision requested.")
-            % {"when": timezone.localtime(session.scheduled_at).strftime("%Y-%m-%d %H:%M")}
-        )
-    if forum.cadence == Cadence.MONTHLY_VALUE_REVIEW:
-        findings.extend(_assumption_ledger_findings(forum))
-    return findings
+    forums = list(forums)
+    ids = [forum.pk for forum in forums]
+    with_people = set(
+        Forum.attendees.through.objects.filter(forum_id__in=ids).values_list("forum_id", flat=True).distinct()
+    )
+    undecided: dict[int, list] = {}
+    for session in Session.objects.filter(
+        forum_id__in=ids, scheduled_at__gte=now, scheduled_at__lte=now + RULE_WINDOW, decision_requested=""
+    ).order_by("scheduled_at"):
+        undecided.setdefault(session.forum_id, []).append(session)
+    result: dict[int, list[str]] = {}
+    for forum in forums:
+        findings: list[str] = []
+        if not forum.decision_types:
+            findings.append(gettext("Every recurring forum has a decision type: this one has none."))
+        if not forum.attendee_roles and forum.pk not in with_people:
+            findings.append(gettext("The forum has no attendees, neither people nor roles."))
+        if (
+            forum.cadence == Cadence.QUARTERLY_PORTFOLIO_REVIEW
+            and DecisionType.RETIRE not in forum.decision_types
+        ):
+            findings.append(
+                gettext("Every quarterly review can decide to retire, not only expand: add retire.")
+            )
+        for session in undecided.get(forum.pk, []):
+            findings.append(
+                gettext("The session of %(when)s has no decision requested.")
+                % {"when": timezone.localtime(session.scheduled_at).strftime("%Y-%m-%d %H:%M")}
+            )
+        if forum.cadence == Cadence.MONTHLY_VALUE_REVIEW:
+            findings.extend(_assumption_ledger_findings(forum))
+        result[forum.pk] = findings
+    return result
 
 
 def _assumption_ledger_findings(forum: Forum) -> list[str]:

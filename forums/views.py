@@ -48,7 +48,8 @@ def calendar(request):
         {"start": start, "sessions": list(rows)}
         for start, rows in groupby(sessions, key=lambda s: _week_start(s.scheduled_at))
     ]
-    findings = [(forum, services.forum_rule_findings(forum, now=now)) for forum in forums]
+    by_forum = services.forums_rule_findings(forums, now=now)
+    findings = [(forum, by_forum[forum.pk]) for forum in forums]
     from releases.services import calendar_token_for
 
     token = calendar_token_for(request.user)

@@ -206,3 +206,36 @@ def test_forum_create_page_defaults_the_weekly_agenda(pm, capability, client_for
     forum = Forum.objects.get(name="Weekly ops")
     assert len(forum.agenda) == 8 and sum(b["minutes"] for b in forum.agenda) == 75
     assert forum.sessions.exists()
+
+
+def test_the_calendars_query_count_does_not_grow_with_forums(
+    pm, capability, client_for, django_assert_max_num_queries
+):
+    def add_forums(count, start):
+        for n in range(start, start + count):
+            made = forum_create(
+                by=pm,
+                scope=[capability],
+                attendees=[pm] if n % 2 else [],
+                name=f"Forum {n}",
+                cadence=Cadence.WEEKLY_OPS_REVIEW,
+                owner=pm,
+                attendee_roles=[],
+                decision_types=[] if n % 3 else ["continue"],
+                frequency=Frequency.WEEKLY,
+                weekday=Weekday.TUESDAY,
+                time_of_day=datetime.time(10, 0),
+            )
+            sessions_schedule(forum=made, horizon_days=14)
+
+    client = client_for(pm)
+    add_forums(2, 0)
+    client.get(reverse("forums:calendar"))  # the first visit creates the person's feed token
+    with django_assert_max_num_queries(60) as small:
+        client.get(reverse("forums:calendar"))
+    add_forums(18, 2)
+    with django_assert_max_num_queries(60) as large:
+        page = client.get(reverse("forums:calendar"))
+    assert len(large.captured_queries) == len(small.captured_queries)
+    # The findings are still right per forum: the ones without people or decision types say so.
+    assert page.content.decode().count("has no attendees") == 10
