@@ -937,6 +937,11 @@ def capability_held(capability) -> bool:
     return StopHold.objects.filter(capability=capability, lifted_at__isnull=True).exists()
 
 
+def may_lift_stop_hold(user, capability) -> bool:
+    """Only Risk / Compliance (on the capability or across the organisation) lifts a stop hold."""
+    return user is not None and Role.RISK_COMPLIANCE in roles_of(user, capability)
+
+
 @transaction.atomic
 def stop_hold_lift(*, hold: StopHold, by, comment: str) -> StopHold:
     """Risk / Compliance lifts a stop hold (on the capability, or across the organisation), with
@@ -944,7 +949,7 @@ def stop_hold_lift(*, hold: StopHold, by, comment: str) -> StopHold:
     row = (
         StopHold.objects.select_for_update().select_related("capability", "signal__contract").get(pk=hold.pk)
     )
-    if by is None or Role.RISK_COMPLIANCE not in roles_of(by, row.capability_id):
+    if not may_lift_stop_hold(by, row.capability_id):
         raise PermissionDenied(
             gettext("Only Risk / Compliance on %(capability)s lifts a stop hold.")
             % {"capability": row.capability}

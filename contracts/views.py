@@ -6,7 +6,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -22,8 +21,8 @@ from contracts.models import Evaluation, MetricContract, Signal
 from productops.errors import DomainError
 from productops.exports import csv_response
 from productops.history import history_entries
-from productops.permissions import can_change, roles_of
-from productops.roles import Activity, Role
+from productops.permissions import can_change
+from productops.roles import Activity
 
 PAGE_SIZE = 100
 EVALUATION_ROWS = 20
@@ -283,20 +282,11 @@ def signal_list(request):
     return _with_vary(render(request, template, context))
 
 
-def _may_lift(user, capability) -> bool:
-    """Risk / Compliance lifts stop holds (the service checks again)."""
-    return Role.RISK_COMPLIANCE in roles_of(user, capability)
-
-
-def _lift_service():
-    return getattr(services, "stop_hold_lift", None)
-
-
 def _render_signal(request, signal, *, lift_form=None, status=200):
     capability = signal.contract.capability
     holds = list(signal.stop_holds.select_related("lifted_by").order_by("-created_at"))
     open_hold = next((hold for hold in holds if hold.lifted_at is None), None)
-    may_lift = open_hold is not None and _may_lift(request.user, capability) and _lift_service() is not None
+    may_lift = open_hold is not None and services.may_lift_stop_hold(request.user, capability)
     context = {
         "signal": signal,
         "contract": signal.contract,
@@ -326,11 +316,8 @@ def signal_detail(request, pk):
 def signal_lift_hold(request, pk):
     """Lift the stop hold a signal put on the capability's pending releases (risk roles)."""
     signal = get_signal_for_user(request.user, pk)
-    if not _may_lift(request.user, signal.contract.capability):
+    if not services.may_lift_stop_hold(request.user, signal.contract.capability):
         raise PermissionDenied(_("Only a risk reviewer may lift a stop hold."))
-    lift = _lift_service()
-    if lift is None:
-        return HttpResponse(_("Lifting a stop hold is not available yet."), status=501)
     hold = signal.stop_holds.filter(lifted_at__isnull=True).first()
     if hold is None:
         messages.info(request, _("This signal holds no releases."))
@@ -339,7 +326,7 @@ def signal_lift_hold(request, pk):
     if not form.is_valid():
         return _render_signal(request, signal, lift_form=form)
     try:
-        lift(hold=hold, by=request.user, comment=form.cleaned_data["comment"])
+        services.stop_hold_lift(hold=hold, by=request.user, comment=form.cleaned_data["comment"])
     except DomainError as error:
         form.add_error("comment" if error.field in (None, "comment") else None, error.message)
         return _render_signal(request, signal, lift_form=form)

@@ -115,12 +115,6 @@ class SignalViewSet(viewsets.ReadOnlyModelViewSet):
     def lift_hold(self, request, pk=None):
         """Lift the signal's stop hold (the evaluation service decides who may)."""
         signal = self.get_object()
-        lift = getattr(services, "stop_hold_lift", None)
-        if lift is None:
-            return Response(
-                {"detail": _("Lifting a stop hold is not available yet.")},
-                status=status.HTTP_501_NOT_IMPLEMENTED,
-            )
         hold = signal.stop_holds.filter(lifted_at__isnull=True).first()
         if hold is None:
             return Response(
@@ -128,6 +122,6 @@ class SignalViewSet(viewsets.ReadOnlyModelViewSet):
             )
         inputs = LiftHoldInputSerializer(data=request.data)
         inputs.is_valid(raise_exception=True)
-        lift(hold=hold, by=request.user, comment=inputs.validated_data["comment"])
+        services.stop_hold_lift(hold=hold, by=request.user, comment=inputs.validated_data["comment"])
         fresh = self.get_queryset().get(pk=signal.pk)
         return Response(SignalSerializer(fresh, context=self.get_serializer_context()).data)
