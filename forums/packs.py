@@ -13,6 +13,7 @@ from collections import defaultdict
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from actions.choices import ActionStatus
 from actions.models import Action, ClosureEvidence
@@ -42,19 +43,19 @@ PENDING_RELEASE_STATES = [
 
 # (key, heading, contract category or None), in the order of playbook 11.1.
 SECTIONS = [
-    ("decision_requested", "Decision Requested", None),
-    ("scope", "Product and Version Scope", None),
-    ("outcome", "Outcome Evidence", Category.OUTCOME),
-    ("adoption", "Adoption Evidence", Category.ADOPTION),
-    ("quality", "Quality Evidence", Category.QUALITY),
-    ("risk", "Risk / Control Evidence", Category.RISK),
-    ("cost", "Cost / Capacity Evidence", Category.COST),
-    ("releases_experiments", "Release and Experiment Evidence", None),
-    ("incidents", "Incident and Complaint Learning", None),
-    ("assumptions", "Assumption Ledger Update", None),
-    ("actions", "Action Closure", None),
+    ("decision_requested", _("Decision Requested"), None),
+    ("scope", _("Product and Version Scope"), None),
+    ("outcome", _("Outcome Evidence"), Category.OUTCOME),
+    ("adoption", _("Adoption Evidence"), Category.ADOPTION),
+    ("quality", _("Quality Evidence"), Category.QUALITY),
+    ("risk", _("Risk / Control Evidence"), Category.RISK),
+    ("cost", _("Cost / Capacity Evidence"), Category.COST),
+    ("releases_experiments", _("Release and Experiment Evidence"), None),
+    ("incidents", _("Incident and Complaint Learning"), None),
+    ("assumptions", _("Assumption Ledger Update"), None),
+    ("actions", _("Action Closure"), None),
 ]
-SECTION_HEADINGS = [heading for _key, heading, _category in SECTIONS]
+SECTION_HEADINGS = [str(heading) for _key, heading, _category in SECTIONS]
 FIGURE_SECTIONS = [key for key, _heading, category in SECTIONS if category]
 CHART_SECTIONS = ("outcome", "quality", "risk", "cost")
 
@@ -341,7 +342,7 @@ def pack_snapshot(
 
     sections = []
     for key, heading, category in SECTIONS:
-        section = {"key": key, "heading": heading}
+        section = {"key": key, "heading": str(heading)}  # frozen in the language it was built in
         if key == "decision_requested":
             section.update(
                 {
