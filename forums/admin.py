@@ -1,7 +1,16 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from forums.models import Forum, Session, SessionAttendance
+from forums.models import (
+    Forum,
+    PackDelivery,
+    PortfolioReview,
+    ReviewPack,
+    ScorecardRow,
+    Session,
+    SessionAttendance,
+    ValueMemo,
+)
 
 
 @admin.register(Forum)
@@ -23,3 +32,43 @@ class SessionAdmin(SimpleHistoryAdmin):
     list_filter = ["state", "forum__cadence"]
     date_hierarchy = "scheduled_at"
     inlines = [AttendanceInline]
+
+
+class DeliveryInline(admin.TabularInline):
+    model = PackDelivery
+    extra = 0
+    fields = ["recipient", "email", "status", "attempts", "sent_at", "last_error"]
+    readonly_fields = fields
+
+
+@admin.register(ReviewPack)
+class ReviewPackAdmin(admin.ModelAdmin):
+    # A pack is what was sent: read it here, never edit it.
+    list_display = ["session", "built_at", "sent_at", "page_count"]
+    readonly_fields = ["session", "built_at", "built_by", "sent_at", "page_count", "pdf_sha256"]
+    exclude = ["snapshot", "charts", "pdf"]
+    inlines = [DeliveryInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ValueMemo)
+class ValueMemoAdmin(SimpleHistoryAdmin):
+    list_display = ["capability", "month", "state", "recommendation", "sent_at"]
+    list_filter = ["state", "month"]
+
+
+class ScorecardRowInline(admin.TabularInline):
+    model = ScorecardRow
+    extra = 0
+    fields = ["capability", "decision", "funding_change", "next_review"]
+
+
+@admin.register(PortfolioReview)
+class PortfolioReviewAdmin(SimpleHistoryAdmin):
+    list_display = ["quarter", "state", "decided_at"]
+    inlines = [ScorecardRowInline]

@@ -108,6 +108,62 @@ class Attendance(models.TextChoices):
     ABSENT = "absent", _("Absent")
 
 
+class OutcomeKind(models.TextChoices):
+    """What a session did (the minutes list them)."""
+
+    DECISION_RECORDED = "decision_recorded", _("Decision recorded")
+    ACTION_CREATED = "action_created", _("Action created")
+    EVIDENCE_SUBMITTED = "evidence_submitted", _("Closure evidence submitted")
+    ACTION_CLOSED = "action_closed", _("Action closed with evidence")
+    ACTION_SENT_BACK = "action_sent_back", _("Closure evidence sent back")
+    ACTION_REOPENED = "action_reopened", _("Action reopened")
+    ACTION_ESCALATED = "action_escalated", _("Action escalated")
+    ACTION_BLOCKED = "action_blocked", _("Action blocked")
+    RELEASE_APPROVED = "release_approved", _("Release approved")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed (retrying)")
+
+
+class MemoState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SENT = "sent", _("Sent")
+
+
+class PortfolioReviewState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    DECIDED = "decided", _("Decided")
+
+
+class ScorecardDimension(models.TextChoices):
+    """Playbook 9.2: the eight dimensions of the quarterly scorecard, each rated 1-5."""
+
+    NET_VALUE = "net_value", _("Net value")
+    ADOPTION_DURABILITY = "adoption_durability", _("Adoption durability")
+    RISK_STABILITY = "risk_stability", _("Risk stability")
+    EVIDENCE_MATURITY = "evidence_maturity", _("Evidence maturity")
+    PLATFORM_REUSE = "platform_reuse", _("Platform reuse")
+    CAPACITY_BURDEN = "capacity_burden", _("Capacity burden")
+    STRATEGIC_FIT = "strategic_fit", _("Strategic fit")
+    RETIREMENT_LOGIC = "retirement_logic", _("Retirement logic")
+
+
+class PortfolioDecision(models.TextChoices):
+    """Playbook 9.3 (and 9.4's "scale selectively"): retire and pause are first-class options."""
+
+    FUND = "fund", _("Fund")
+    SCALE = "scale", _("Scale")
+    SCALE_SELECTIVELY = "scale_selectively", _("Scale selectively")
+    RESTRICT = "restrict", _("Restrict")
+    CONSOLIDATE = "consolidate", _("Consolidate")
+    PLATFORMIZE = "platformize", _("Platformize")
+    PAUSE = "pause", _("Pause")
+    RETIRE = "retire", _("Retire")
+
+
 # Playbook 7.2: the weekly ops review's eight timed blocks.
 WEEKLY_AGENDA: list[dict] = [
     {

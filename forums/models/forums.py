@@ -20,6 +20,7 @@ from forums.choices import (
     Attendance,
     Cadence,
     Frequency,
+    OutcomeKind,
     SessionState,
     Weekday,
     WeekOfMonth,
@@ -76,6 +77,11 @@ class Forum(TrackedModel):
         help_text=_("Capabilities the forum reviews; none means the whole organisation."),
     )
     agenda = models.JSONField(_("agenda template"), default=list, blank=True)
+    pack_lead_hours = models.PositiveSmallIntegerField(
+        _("pack lead time (hours)"),
+        default=24,
+        help_text=_("The review pack is built and e-mailed to the attendees this long before each session."),
+    )
 
     objects = ForumQuerySet.as_manager()
 
@@ -183,6 +189,20 @@ class Session(TrackedModel):
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
     minutes_published_at = models.DateTimeField(_("minutes published"), null=True, blank=True)
+    minutes = models.JSONField(
+        _("minutes"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Frozen when published: decisions, actions and attendance as the attendees received them."
+        ),
+    )
+    pack_refused_notified_at = models.DateTimeField(
+        _("owner told the pack cannot go out"),
+        null=True,
+        blank=True,
+        help_text=_("Set once the pack job has told the owner that no decision requested is written."),
+    )
 
     objects = SessionQuerySet.as_manager()
 
@@ -268,3 +288,26 @@ class SessionAttendance(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.get_status_display()}"
+
+
+class SessionOutcome(models.Model):
+    """What a session did, one row per thing, in the order it happened: a decision recorded, an
+    action created, closed, reopened, escalated or blocked, a release approved. The minutes are
+    built from these rows; ``reference`` is the record's readable id (DEC-0012, ACT-0040)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="outcomes")
+    kind = models.CharField(_("what happened"), max_length=30, choices=OutcomeKind.choices)
+    reference = models.CharField(_("record"), max_length=40)
+    summary = models.TextField(_("summary"), blank=True)
+    agenda_block = models.CharField(_("agenda block"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["recorded_at", "pk"]
+        verbose_name = _("session outcome")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.reference}"
