@@ -236,6 +236,37 @@ def _assumption_ledger_findings(forum: Forum) -> list[str]:
     ]
 
 
+# --- who is expected ------------------------------------------------------------------------
+
+
+def forum_attendees(forum: Forum) -> list:
+    """The people a forum expects, in name order: the owner, those invited by name, and everyone
+    holding one of its attendee roles on a capability of its scope (or across the organisation).
+    Inactive people and people without an e-mail address on file are still listed; senders skip
+    the latter. One or two queries."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    from productops.models import RoleAssignment
+
+    User = get_user_model()
+    ids = {forum.owner_id, *forum.attendees.values_list("pk", flat=True)}
+    if forum.attendee_roles:
+        by_role = RoleAssignment.objects.filter(role__in=forum.attendee_roles)
+        scope = forum.scope_list()
+        if scope:
+            by_role = by_role.filter(Q(capability__in=scope) | Q(capability__isnull=True))
+        ids |= set(by_role.values_list("user_id", flat=True))
+    return list(
+        User.objects.filter(pk__in=ids, is_active=True).order_by("first_name", "last_name", "username")
+    )
+
+
+def session_attendees(session: Session) -> list:
+    """The people expected at a session: its forum's attendees (forum_attendees)."""
+    return forum_attendees(session.forum)
+
+
 # --- the person's feed --------------------------------------------------------------------------
 
 
