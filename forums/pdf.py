@@ -49,5 +49,14 @@ def pack_html(snapshot: dict, *, charts: dict[str, str] | None = None) -> str:
     )
 
 
-def pack_pdf(snapshot: dict) -> bytes:
-    return HTML(string=pack_html(snapshot, charts=chart_images(snapshot))).write_pdf()
+def render_pack(snapshot: dict, *, charts: dict[str, str] | None = None) -> tuple[bytes, int]:
+    """(PDF bytes, number of pages) of the pack; ``charts`` as chart_images returns them (the
+    images stored with a built pack), drawn now when None."""
+    if charts is None:
+        charts = chart_images(snapshot)
+    document = HTML(string=pack_html(snapshot, charts=charts)).render()
+    return document.write_pdf(), len(document.pages)
+
+
+def pack_pdf(snapshot: dict, *, charts: dict[str, str] | None = None) -> bytes:
+    return render_pack(snapshot, charts=charts)[0]
