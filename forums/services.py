@@ -184,6 +184,7 @@ def forums_rule_findings(forums, *, now: datetime.datetime | None = None) -> dic
         forum_id__in=ids, scheduled_at__gte=now, scheduled_at__lte=now + RULE_WINDOW, decision_requested=""
     ).order_by("scheduled_at"):
         undecided.setdefault(session.forum_id, []).append(session)
+    untriggered = _open_actions_without_reopen_trigger(forums)
     result: dict[int, list[str]] = {}
     for forum in forums:
         findings: list[str] = []
@@ -203,9 +204,47 @@ def forums_rule_findings(forums, *, now: datetime.datetime | None = None) -> dic
                 gettext("The session of %(when)s has no decision requested.")
                 % {"when": timezone.localtime(session.scheduled_at).strftime("%Y-%m-%d %H:%M")}
             )
+        if forum.pk in untriggered:
+            ids = untriggered[forum.pk]
+            findings.append(
+                gettext(
+                    "Every action has a reopen trigger: %(count)s open actions in scope have none (%(ids)s)."
+                )
+                % {"count": len(ids), "ids": ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")}
+            )
         if forum.cadence == Cadence.MONTHLY_VALUE_REVIEW:
             findings.extend(_assumption_ledger_findings(forum))
         result[forum.pk] = findings
+    return result
+
+
+def _open_actions_without_reopen_trigger(forums) -> dict[int, list[str]]:
+    """Rule 6.2 "every action has owner, due date, closure evidence and reopen trigger": owner,
+    due date and closure criterion are enforced when an action is raised; the reopen trigger is
+    optional there, so the weekly ops review that closes actions shows which open ones lack it.
+    One query for all forums: {forum id: readable ids} for weekly ops reviews only."""
+    from actions.choices import ActionStatus
+    from actions.models import Action
+
+    weekly = [forum for forum in forums if forum.cadence == Cadence.WEEKLY_OPS_REVIEW]
+    if not weekly:
+        return {}
+    by_capability: dict[int, list[str]] = {}
+    rows = (
+        Action.objects.exclude(status=ActionStatus.CLOSED)
+        .filter(reopen_trigger__isnull=True)
+        .order_by("due_date", "readable_id")
+        .values_list("capability_id", "readable_id")
+    )
+    for capability_id, readable_id in rows:
+        by_capability.setdefault(capability_id, []).append(readable_id)
+    result = {}
+    for forum in weekly:
+        scope = forum.scope_list()
+        capability_ids = [capability.pk for capability in scope] if scope else list(by_capability)
+        ids = [readable_id for pk in capability_ids for readable_id in by_capability.get(pk, [])]
+        if ids:
+            result[forum.pk] = ids
     return result
 
 

@@ -148,6 +148,32 @@ def test_design_rule_findings(pm, capability):
     assert forum_rule_findings(forum) == []
 
 
+def test_a_weekly_review_lists_open_actions_without_a_reopen_trigger(pm, capability, other_capability):
+    from actions.models import ReopenTrigger
+    from actions.tests.factories import ActionFactory
+
+    forum = Forum.objects.create(
+        name="Weekly",
+        cadence=Cadence.WEEKLY_OPS_REVIEW,
+        owner=pm,
+        time_of_day=datetime.time(10),
+        decision_types=["continue"],
+        attendee_roles=["ai_pm"],
+    )
+    forum.scope.set([capability])
+    bare = ActionFactory(capability=capability)
+    covered = ActionFactory(capability=capability)
+    ReopenTrigger.objects.create(action=covered, kind="recheck_date", recheck_on=datetime.date(2027, 1, 4))
+    ActionFactory(capability=capability, status="closed")
+    ActionFactory(capability=other_capability)  # outside the forum's scope
+
+    findings = forum_rule_findings(forum)
+
+    assert findings == [
+        f"Every action has a reopen trigger: 1 open actions in scope have none ({bare.readable_id})."
+    ]
+
+
 def test_calendar_shows_next_sessions_and_findings(forum, pm, client_for):
     sessions_schedule(forum=forum, horizon_days=14)
     page = client_for(pm).get(reverse("forums:calendar"))
