@@ -164,7 +164,9 @@ class Figure:
 
     @property
     def worst_cut_level(self) -> str:
-        return max((cut["level"] for cut in self.cuts), key=lambda level: LEVEL_RANK.get(level, -1), default="")
+        return max(
+            (cut["level"] for cut in self.cuts), key=lambda level: LEVEL_RANK.get(level, -1), default=""
+        )
 
 
 @dataclass
@@ -618,7 +620,9 @@ def _editable(session: Session, by) -> Session:
     fresh = lock(session)
     if fresh.state not in (SessionState.IN_PROGRESS, SessionState.HELD):
         raise TransitionNotAllowed(
-            gettext("Attendance and notes are kept from the start of the meeting until the minutes are published."),
+            gettext(
+                "Attendance and notes are kept from the start of the meeting until the minutes are published."
+            ),
             field="state",
         )
     return fresh
@@ -756,7 +760,8 @@ def minutes_build(session: Session) -> dict:
 def minutes_text(minutes: dict) -> str:
     """The minutes as the e-mail body the attendees receive."""
     lines = [
-        gettext("Minutes of %(forum)s, %(when)s") % {"forum": minutes["forum"], "when": minutes["session_at"]},
+        gettext("Minutes of %(forum)s, %(when)s")
+        % {"forum": minutes["forum"], "when": minutes["session_at"]},
         "",
     ]
     if minutes.get("decision_requested"):
@@ -776,7 +781,9 @@ def minutes_text(minutes: dict) -> str:
         lines += ["", gettext("Releases approved")]
         lines += [f"- {r['id']}: {r['summary']}" for r in minutes["releases"]]
     lines += ["", gettext("Attendance")]
-    lines += [f"- {p['name']}: {p['status_label']}" for p in minutes["attendance"]] or ["- " + gettext("none")]
+    lines += [f"- {p['name']}: {p['status_label']}" for p in minutes["attendance"]] or [
+        "- " + gettext("none")
+    ]
     if minutes.get("notes"):
         lines += ["", gettext("Notes")]
         for note in minutes["notes"]:
