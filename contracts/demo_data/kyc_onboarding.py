@@ -174,12 +174,15 @@ CONTRACTS = [
         min_sample=150,
         events="ai_document_check_completed, qa_sample_scored",
         gen={
-            "base": 0.011,
+            # Enough sampled cases a week that no entity type drifts past warning by chance
+            # before the planted complex-entity story (checked over 120 consecutive days).
+            "base": 0.010,
             "noise": 0.08,
             "spread": 0.05,
-            "n": 40,
-            "levels": {"entity_type": {"complex_entity": 1.3}},
-            "shifts": [{"start": 18, "ramp": 3, "to": 0.09, "match": {"entity_type": "complex_entity"}}],
+            "n": 80,
+            "levels": {"entity_type": {"complex_entity": 1.1}},
+            # Three weeks ago: the last two complete weeks are past stop whatever today's weekday.
+            "shifts": [{"start": 20, "ramp": 3, "to": 0.09, "match": {"entity_type": "complex_entity"}}],
         },
     ),
     define(
