@@ -25,4 +25,16 @@ urlpatterns = [
     path("sessions/<int:pk>/", views.session_detail, name="session-detail"),
     path("sessions/<int:pk>/decision/", views.session_decision, name="session-decision"),
     *MOVE_PATHS,
+    # The quarterly portfolio review (playbook 9)
+    path("portfolio-reviews/", views.portfolio_review_list, name="portfolio-review-list"),
+    path("portfolio-reviews/open/", views.portfolio_review_open, name="portfolio-review-open"),
+    path("portfolio-reviews/<str:quarter>/", views.portfolio_review_detail, name="portfolio-review-detail"),
+    path(
+        "portfolio-reviews/<str:quarter>/close/", views.portfolio_review_close, name="portfolio-review-close"
+    ),
+    path("scorecard-rows/<int:pk>/rate/", views.scorecard_row_rate, name="scorecard-row-rate"),
+    path("scorecard-rows/<int:pk>/decide/", views.scorecard_row_decide, name="scorecard-row-decide"),
+    path(
+        "sessions/<int:pk>/portfolio-review/", views.session_portfolio_review, name="session-portfolio-review"
+    ),
 ]

@@ -1,8 +1,11 @@
 from rest_framework.routers import SimpleRouter
 
+from forums.api.portfolio_review import PortfolioReviewViewSet, ScorecardRowViewSet
 from forums.api.views import ForumViewSet, SessionViewSet
 
 router = SimpleRouter()
 router.register("forums", ForumViewSet, basename="forum")
 router.register("forum-sessions", SessionViewSet, basename="forum-session")
+router.register("portfolio-reviews", PortfolioReviewViewSet, basename="portfolio-review")
+router.register("scorecard-rows", ScorecardRowViewSet, basename="scorecard-row")
 urlpatterns = router.urls

@@ -11,3 +11,12 @@ from forums.views.calendar import (  # noqa: F401
     session_detail,
     session_move,
 )
+from forums.views.portfolio_review import (  # noqa: F401
+    portfolio_review_close,
+    portfolio_review_detail,
+    portfolio_review_list,
+    portfolio_review_open,
+    scorecard_row_decide,
+    scorecard_row_rate,
+    session_portfolio_review,
+)
