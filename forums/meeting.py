@@ -15,20 +15,21 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from actions.choices import ActionStatus, SourceKind
 from actions.models import Action, ClosureEvidence
 from actions.services import action_create
-from contracts.choices import LEVEL_RANK, Category, ContractStatus, Direction
+from contracts.choices import LEVEL_RANK, Category, ContractStatus, Direction, SignalLevel
 from contracts.models import Evaluation, MetricContract, Signal
-from decisions.services import decision_record, evidence_split
+from decisions.services import decision_record
 from experiments.choices import ExperimentState
 from experiments.models import Experiment
 from forums.choices import Attendance, OutcomeKind, SessionState
 from forums.models import Session, SessionAttendance, SessionOutcome
+from forums.packs import below_floor
 from forums.services import session_attendees, session_update
 from incidents.choices import IncidentSource, IncidentState
 from incidents.models import Incident
@@ -44,6 +45,7 @@ MINUTES_VERSION = 1
 # How far back the figures look: enough for the latest and the previous period of a monthly
 # contract, and for a weekly one's last few weeks.
 FIGURE_WINDOW_DAYS = 100
+# Releases deployed and actions closed this recently are still news for the forum.
 RECENT_DAYS = 28
 URGENT_SEVERITIES = ("sev1", "sev2")
 
@@ -51,6 +53,7 @@ URGENT_SEVERITIES = ("sev1", "sev2")
 # first kind whose words appear in the title wins ("Decision requests", "Risk / complaints").
 BLOCK_KINDS: list[tuple[str, tuple[str, ...]]] = [
     ("decisions", ("decision request", "decisions requested", "decision requested")),
+    ("outcome", ("outcome",)),
     ("adoption", ("adoption",)),
     ("quality", ("quality", "eval")),
     ("reliability", ("reliability", "slo")),
@@ -60,26 +63,40 @@ BLOCK_KINDS: list[tuple[str, tuple[str, ...]]] = [
     ("actions", ("action",)),
 ]
 KIND_CATEGORY = {
+    "outcome": Category.OUTCOME,
     "adoption": Category.ADOPTION,
     "quality": Category.QUALITY,
     "reliability": Category.RELIABILITY,
     "risk": Category.RISK,
     "cost": Category.COST,
 }
+CATEGORY_KIND = {category: kind for kind, category in KIND_CATEGORY.items()}
+# Which block discusses an open incident, by what raised it (7.2's inputs: complaints, policy
+# breach and near miss under risk; review queue under capacity; QA samples under quality).
+INCIDENT_KIND = {
+    IncidentSource.COMPLAINT: "risk",
+    IncidentSource.NEAR_MISS: "risk",
+    IncidentSource.POLICY_DRIFT: "risk",
+    IncidentSource.CAPACITY: "cost",
+    IncidentSource.QA_SAMPLE: "quality",
+    IncidentSource.MONITORING: "reliability",
+}
 
 # The action moves a meeting makes, and the outcome each one leaves in the minutes. Starting and
 # unblocking work are the owner's day-to-day moves: they happen on the action's own page.
 ACTION_MOVE_OUTCOMES = {
-    "submit_evidence": OutcomeKind.EVIDENCE_SUBMITTED,
     "verify": OutcomeKind.ACTION_CLOSED,
+    "submit_evidence": OutcomeKind.EVIDENCE_SUBMITTED,
     "send_back": OutcomeKind.ACTION_SENT_BACK,
     "reopen": OutcomeKind.ACTION_REOPENED,
     "escalate": OutcomeKind.ACTION_ESCALATED,
     "block": OutcomeKind.ACTION_BLOCKED,
 }
-ACTION_OUTCOME_KINDS = {
-    OutcomeKind.ACTION_CREATED,
-    *ACTION_MOVE_OUTCOMES.values(),
+ACTION_OUTCOME_KINDS = {OutcomeKind.ACTION_CREATED, *ACTION_MOVE_OUTCOMES.values()}
+OUTCOME_URL_NAMES = {
+    OutcomeKind.DECISION_RECORDED: "decisions:decision-detail",
+    OutcomeKind.RELEASE_APPROVED: "releases:release-detail",
+    **{kind: "actions:action-detail" for kind in ACTION_OUTCOME_KINDS},
 }
 
 
@@ -90,6 +107,12 @@ def block_kind(title: str) -> str:
         if any(word in text for word in words):
             return kind
     return ""
+
+
+def outcome_url(outcome: SessionOutcome) -> str:
+    """The page of the record a session outcome names (no query: the reference is its id)."""
+    name = OUTCOME_URL_NAMES.get(outcome.kind)
+    return reverse(name, kwargs={"readable_id": outcome.reference}) if name and outcome.reference else ""
 
 
 # --- the agenda and its clock -------------------------------------------------------------------
@@ -144,63 +167,76 @@ def block_titled(session: Session, title: str) -> str:
     return title if any(block.title == title for block in agenda_blocks(session)) else ""
 
 
+@dataclass
+class AgendaPosition:
+    """Where a running meeting stands against its agenda: time since it started, the block it
+    should be in now (None before the first or after the last), and how far it is over time."""
+
+    elapsed_seconds: int
+    current: Block | None
+    over_seconds: int
+
+    @property
+    def elapsed_minutes(self) -> int:
+        return self.elapsed_seconds // 60
+
+
+def agenda_position(blocks: list[Block], started_at, now=None) -> AgendaPosition:
+    """The agenda position ``now`` (default: this moment) of a meeting started at ``started_at``.
+    The page computes it again every second in the browser from the same numbers, so a reload
+    never resets the clock."""
+    now = now or timezone.now()
+    elapsed = max(0, int((now - started_at).total_seconds()))
+    current = next((b for b in blocks if b.start_minute * 60 <= elapsed < b.end_minute * 60), None)
+    planned = blocks[-1].end_minute * 60 if blocks else 0
+    return AgendaPosition(
+        elapsed_seconds=elapsed, current=current, over_seconds=max(0, elapsed - planned) if blocks else 0
+    )
+
+
 # --- live inputs --------------------------------------------------------------------------------
 
 
 @dataclass
 class Figure:
     """A contract's latest figure as a forum reads it: value in its unit, level, evidence level,
-    the change since the previous period and, where it has required cuts, the latest cuts."""
+    the change since the previous period, its required cuts (worst first) and the open signal."""
 
     contract: MetricContract
     period: datetime.date | None
     value_text: str
     level: str
-    previous_text: str
     delta_text: str
     # True when the change is an improvement given the contract's direction; None: no change known.
     improved: bool | None
     cuts: list[dict] = field(default_factory=list)
+    signal: Signal | None = None
 
     @property
-    def worst_cut_level(self) -> str:
-        return max(
-            (cut["level"] for cut in self.cuts), key=lambda level: LEVEL_RANK.get(level, -1), default=""
-        )
-
-
-@dataclass
-class MeetingInputs:
-    """Everything the agenda blocks show, loaded once for the page."""
-
-    capabilities: list
-    figures: dict[str, list[Figure]]
-    signals: list
-    urgent_incidents: list
-    complaint_incidents: list
-    releases_awaiting: list
-    releases_other: list
-    experiments: list
-    actions_open: list
-    actions_closed: list
-    today: datetime.date
+    def cuts_past_warning(self) -> list[dict]:
+        return [cut for cut in self.cuts if _rank(cut["level"]) >= LEVEL_RANK[SignalLevel.WARNING]]
 
     @property
-    def stuck_actions(self) -> list:
-        """Blocked and overdue actions: the decision requests block asks the forum to unstick them."""
-        return [a for a in self.actions_open if a.status == ActionStatus.BLOCKED or a.due_date < self.today]
+    def alarming(self) -> bool:
+        """At warning or worse, for the whole population or a required cut."""
+        worst = max([self.level, *(cut["level"] for cut in self.cuts)], key=_rank)
+        return _rank(worst) >= LEVEL_RANK[SignalLevel.WARNING]
 
     @property
-    def awaiting_verification(self) -> list:
-        return [a for a in self.actions_open if a.status == ActionStatus.AWAITING_VERIFICATION]
+    def below_e3(self) -> bool:
+        return below_floor(self.contract.evidence_level)
 
     @property
-    def overdue(self) -> list:
-        return [a for a in self.actions_open if a.due_date < self.today]
+    def level_label(self) -> str:
+        return level_label(self.level)
 
-    @property
-    def blocked(self) -> list:
-        return [a for a in self.actions_open if a.status == ActionStatus.BLOCKED]
+
+def _rank(level: str) -> int:
+    return LEVEL_RANK.get(level, -1)
+
+
+def level_label(level: str) -> str:
+    return str(dict(SignalLevel.choices).get(level, level))
 
 
 def scope_capabilities(session: Session, user) -> list:
@@ -229,8 +265,8 @@ def delta_text(contract: MetricContract, value: float | None) -> str:
     return f"{_signed(number)} {contract.unit}".strip()
 
 
-def _figures(contracts: list[MetricContract], today: datetime.date) -> dict[str, list[Figure]]:
-    """The figure of every contract, by category, from one Evaluation statement."""
+def _figures(contracts: list[MetricContract], signals: list, today: datetime.date) -> dict[str, list[Figure]]:
+    """The figure of every contract, by block kind, from one Evaluation statement."""
     grains = {contract.pk: contract.grain for contract in contracts}
     whole: dict[int, list[tuple]] = defaultdict(list)
     cuts: dict[tuple[int, datetime.date], list[tuple]] = defaultdict(list)
@@ -249,8 +285,12 @@ def _figures(contracts: list[MetricContract], today: datetime.date) -> dict[str,
             cuts[(contract_id, period)].append((cut, value, level))
         elif value is not None:
             whole[contract_id].append((period, value, level))
+    # Signals arrive worst first: the first one of a contract is the one to follow.
+    worst_signal: dict[int, Signal] = {}
+    for signal in signals:
+        worst_signal.setdefault(signal.contract_id, signal)
 
-    by_category: dict[str, list[Figure]] = defaultdict(list)
+    by_kind: dict[str, list[Figure]] = defaultdict(list)
     for contract in contracts:
         history = whole[contract.pk]
         latest = history[-1] if history else None
@@ -259,34 +299,95 @@ def _figures(contracts: list[MetricContract], today: datetime.date) -> dict[str,
         improved = None
         if change:
             improved = (change > 0) == (contract.direction == Direction.HIGHER_IS_BETTER)
-        latest_cuts = cuts[(contract.pk, latest[0])] if latest else []
-        by_category[contract.category].append(
+        latest_cuts = [
+            {
+                "cut": cut,
+                "value_text": contract.format_value(value),
+                "level": level,
+                "level_label": level_label(level),
+            }
+            for cut, value, level in (cuts[(contract.pk, latest[0])] if latest else [])
+        ]
+        by_kind[CATEGORY_KIND[contract.category]].append(
             Figure(
                 contract=contract,
                 period=latest[0] if latest else None,
                 value_text=contract.format_value(latest[1]) if latest else "—",
-                level=latest[2] if latest else "insufficient",
-                previous_text=contract.format_value(previous[1]) if previous else "—",
+                level=latest[2] if latest else SignalLevel.INSUFFICIENT_DATA,
                 delta_text=delta_text(contract, change),
                 improved=improved,
-                cuts=sorted(
-                    (
-                        {"cut": cut, "value_text": contract.format_value(value), "level": level}
-                        for cut, value, level in latest_cuts
-                    ),
-                    key=lambda row: (-LEVEL_RANK.get(row["level"], -1), row["cut"]),
-                ),
+                cuts=sorted(latest_cuts, key=lambda row: (-_rank(row["level"]), row["cut"])),
+                signal=worst_signal.get(contract.pk),
             )
         )
-    return by_category
+    # The worst figures first: the forum starts where it must act.
+    for figures in by_kind.values():
+        figures.sort(key=lambda f: (not f.alarming, -_rank(f.level), f.contract.metric_id))
+    return by_kind
+
+
+@dataclass
+class MeetingInputs:
+    """Everything the agenda blocks show, loaded once for the page."""
+
+    capabilities: list
+    figures: dict[str, list[Figure]]
+    signals: list
+    incidents: list
+    releases_awaiting: list
+    releases_other: list
+    # Releases awaiting approval that this person may approve now (the button is shown).
+    approvable: set
+    experiments: list
+    actions_open: list
+    actions_closed: list
+    today: datetime.date
+
+    @property
+    def urgent_incidents(self) -> list:
+        return [i for i in self.incidents if i.severity in URGENT_SEVERITIES]
+
+    @property
+    def signals_to_act_on(self) -> list:
+        """Open signals at breach or stop: 7.1's "what signals require action?"."""
+        return [s for s in self.signals if _rank(s.level) >= LEVEL_RANK[SignalLevel.BREACH]]
+
+    @property
+    def stuck_actions(self) -> list:
+        """Blocked and overdue actions: the decision requests block asks the forum to unstick them."""
+        return [a for a in self.actions_open if a.status == ActionStatus.BLOCKED or a.due_date < self.today]
+
+    def for_block(self, kind: str) -> dict:
+        """What one kind of agenda block shows."""
+        if kind == "decisions":
+            return {
+                "releases": self.releases_awaiting,
+                "incidents": self.urgent_incidents,
+                "signals": self.signals_to_act_on,
+                "actions": self.stuck_actions,
+            }
+        if kind in KIND_CATEGORY:
+            return {
+                "figures": self.figures.get(kind, []),
+                "incidents": [i for i in self.incidents if INCIDENT_KIND.get(i.source) == kind],
+            }
+        if kind == "releases":
+            return {
+                "releases": self.releases_awaiting,
+                "releases_other": self.releases_other,
+                "experiments": self.experiments,
+            }
+        if kind == "actions":
+            return {"actions": self.actions_open, "closed": self.actions_closed}
+        return {}
 
 
 def meeting_inputs(session: Session, *, user, today: datetime.date | None = None) -> MeetingInputs:
     """The live inputs of every agenda block of the session, for what this person may read.
 
     A fixed number of queries whatever the size of the portfolio: one each for contracts, their
-    evaluations, open signals, incidents, releases, experiments, actions and their evidence —
-    plus the release calendar's own approver check for each release awaiting approval.
+    evaluations, open signals, incidents, releases, the releases awaiting this person's verdict,
+    experiments, actions and their evidence.
     """
     today = today or timezone.localdate()
     capabilities = scope_capabilities(session, user)
@@ -298,19 +399,17 @@ def meeting_inputs(session: Session, *, user, today: datetime.date | None = None
             capability_id__in=ids, status=ContractStatus.ACTIVE, category__in=list(KIND_CATEGORY.values())
         )
         .select_related("capability")
-        .order_by("category", "capability__name", "metric_id")
+        .order_by("metric_id")
     )
-    signals = list(
+    signals = sorted(
         Signal.objects.open()
         .filter(contract__capability_id__in=ids)
-        .select_related("contract__capability", "action")
-        .order_by("-level", "contract__metric_id", "cut")
+        .select_related("contract__capability", "action"),
+        key=lambda s: (-_rank(s.level), s.contract.metric_id, s.cut),
     )
-    signals.sort(key=lambda s: (-LEVEL_RANK.get(s.level, -1), s.contract.metric_id, s.cut))
     incidents = list(
         Incident.objects.filter(capability_id__in=ids)
         .exclude(state=IncidentState.CLOSED)
-        .filter(Q(severity__in=URGENT_SEVERITIES) | Q(source=IncidentSource.COMPLAINT))
         .select_related("capability")
         .order_by("severity", "-occurred_on", "readable_id")
     )
@@ -324,6 +423,10 @@ def meeting_inputs(session: Session, *, user, today: datetime.date | None = None
         .select_related("capability", "owner")
         .order_by("planned_date", "readable_id")
     )
+    # The release calendar's own "pending my approval" rule, asked once for all of them.
+    approvable = set(
+        Release.objects.filter(capability_id__in=ids).awaiting_verdict_of(user).values_list("pk", flat=True)
+    )
     experiments = list(
         Experiment.objects.filter(
             capability_id__in=ids, state__in=[ExperimentState.RUNNING, ExperimentState.READOUT]
@@ -334,9 +437,14 @@ def meeting_inputs(session: Session, *, user, today: datetime.date | None = None
     actions = list(
         Action.objects.filter(capability_id__in=ids)
         .filter(~Q(status=ActionStatus.CLOSED) | Q(closed_at__date__gte=since))
-        .select_related("capability", "owner", "reviewer", "escalated_to")
+        .select_related("capability", "owner", "reviewer", "escalated_to", "reopen_trigger")
         .prefetch_related(
-            Prefetch("evidence", queryset=ClosureEvidence.objects.order_by("-submitted_at", "-id"))
+            Prefetch(
+                "evidence",
+                queryset=ClosureEvidence.objects.select_related("submitted_by").order_by(
+                    "-submitted_at", "-id"
+                ),
+            )
         )
         .order_by("due_date", "readable_id")
     )
@@ -352,29 +460,19 @@ def meeting_inputs(session: Session, *, user, today: datetime.date | None = None
     )
     return MeetingInputs(
         capabilities=capabilities,
-        figures=_figures(contracts, today),
+        figures=_figures(contracts, signals, today),
         signals=signals,
-        urgent_incidents=[i for i in incidents if i.severity in URGENT_SEVERITIES],
-        complaint_incidents=[i for i in incidents if i.source == IncidentSource.COMPLAINT],
+        incidents=incidents,
         releases_awaiting=[r for r in releases if r.state in PENDING_STATES],
         releases_other=[r for r in releases if r.state not in PENDING_STATES],
+        approvable=approvable,
         experiments=experiments,
         actions_open=open_actions,
-        actions_closed=[a for a in actions if a.status == ActionStatus.CLOSED],
+        actions_closed=sorted(
+            (a for a in actions if a.status == ActionStatus.CLOSED), key=lambda a: a.closed_at, reverse=True
+        ),
         today=today,
     )
-
-
-def may_approve(release: Release, user) -> bool:
-    """Whether this person holds the right to approve the release now (the release calendar's
-    own rule: approver role, not the owner, not already approved this round)."""
-    from django.core.exceptions import PermissionDenied
-
-    try:
-        release.check_move("approve", user)
-    except (DomainError, PermissionDenied):
-        return False
-    return True
 
 
 def meeting_moves(action: Action, user) -> list[str]:
@@ -386,8 +484,9 @@ def meeting_moves(action: Action, user) -> list[str]:
 # --- the moves made in the meeting ----------------------------------------------------------
 
 
-def _running(session: Session, by) -> Session:
-    """The session, locked, after checking it is in progress and the person runs the forum."""
+def _running(session: Session, by) -> None:
+    """Refuse unless the person runs the forum and the meeting is in progress (row-locked, so a
+    move cannot slip in while someone ends the meeting)."""
     session.forum.require_change(by)
     fresh = lock(session)
     if fresh.state != SessionState.IN_PROGRESS:
@@ -396,12 +495,19 @@ def _running(session: Session, by) -> Session:
             % {"state": fresh.get_state_display().lower()},
             field="state",
         )
-    return fresh
+
+
+def in_scope(session: Session, capability_id: int | None, user=None) -> bool:
+    """Whether a record of this capability belongs to the forum (its scope, or anything when it
+    has none) and, given a person, whether they may read it."""
+    scope = session.forum.scope_list()
+    if scope and capability_id not in {capability.pk for capability in scope}:
+        return False
+    return user is None or can_view(user, capability_id)
 
 
 def _check_scope(session: Session, capability_id: int | None, *, field: str) -> None:
-    scope = session.forum.scope_list()
-    if scope and capability_id not in {capability.pk for capability in scope}:
+    if not in_scope(session, capability_id):
         raise DomainError(gettext("This record is not in the forum's scope."), field=field)
 
 
@@ -432,27 +538,28 @@ def meeting_decision_record(
     decision: str,
     owner,
     options_considered: str = "",
-    evidence: str | list = "",
+    evidence=(),
     review_trigger: str = "",
+    review_date=None,
     agenda_block: str = "",
 ):
     """Record a decision the forum took in the meeting, in the decision log, linked to the session.
 
-    The forum may take only the decision types it was set up for (playbook 6.1); the decision log
-    checks the rest (its RACI letters, the owner, the evidence ids)."""
+    The forum takes only the decision types it was set up for (playbook 6.1: every recurring
+    forum has a decision type); the decision log checks the rest (its RACI letters, the owner,
+    the evidence ids)."""
     _running(session, by)
     if capability is None:
         raise DomainError(gettext("Choose the capability the decision is about."), field="capability")
     _check_scope(session, capability.pk, field="capability")
-    allowed = session.forum.decision_types
-    if allowed and type not in allowed:
-        raise DomainError(
-            gettext("This forum takes these decision types only: %(types)s.")
-            % {"types": ", ".join(session.forum.decision_type_labels())},
-            field="type",
-        )
-    if isinstance(evidence, str):
-        evidence = evidence_split(evidence)
+    if type not in session.forum.decision_types:
+        if not session.forum.decision_types:
+            message = gettext("This forum has no decision types yet: set them on the forum first.")
+        else:
+            message = gettext("This forum takes these decision types only: %(types)s.") % {
+                "types": ", ".join(session.forum.decision_type_labels())
+            }
+        raise DomainError(message, field="type")
     record = decision_record(
         capability=capability,
         by=by,
@@ -462,6 +569,7 @@ def meeting_decision_record(
         owner=owner,
         evidence=evidence,
         review_trigger=review_trigger,
+        review_date=review_date,
         forum_session=session,
     )
     _outcome(
@@ -487,6 +595,7 @@ def meeting_action_create(
     closure_criterion: str,
     reviewer=None,
     source_signal: str = "",
+    reopen_trigger=None,
     agenda_block: str = "",
 ) -> Action:
     """Raise an action in the meeting: the action register's own rules (owner, due date and
@@ -506,6 +615,7 @@ def meeting_action_create(
         source_kind=SourceKind.FORUM_SESSION,
         source_signal=source_signal,
         forum=session,
+        reopen_trigger=reopen_trigger,
     )
     _outcome(
         session,
@@ -522,28 +632,27 @@ def meeting_action_create(
 def _move_summary(action: Action, move: str, inputs: dict) -> str:
     """What the minutes say about a move, in one line."""
     if move == "verify":
-        text = gettext("%(action)s — closed with evidence verified") % {"action": action.action}
-    elif move == "submit_evidence":
-        text = gettext("%(action)s — closure evidence submitted: %(evidence)s") % {
+        return gettext("%(action)s — closed with evidence verified") % {"action": action.action}
+    if move == "submit_evidence":
+        return gettext("%(action)s — closure evidence submitted: %(evidence)s") % {
             "action": action.action,
             "evidence": inputs.get("text", ""),
         }
-    elif move == "escalate":
-        text = gettext("%(action)s — escalated to %(person)s: %(reason)s") % {
+    if move == "escalate":
+        return gettext("%(action)s — escalated to %(person)s: %(reason)s") % {
             "action": action.action,
             "person": _person(inputs.get("to")),
             "reason": inputs.get("reason", ""),
         }
-    else:
-        detail = inputs.get("reason") or inputs.get("comment") or ""
-        text = f"{action.action} — {detail}" if detail else action.action
-    return text
+    detail = inputs.get("reason") or inputs.get("comment") or ""
+    return f"{action.action} — {detail}" if detail else action.action
 
 
 @transaction.atomic
 def meeting_action_move(*, session: Session, by, action: Action, move: str, agenda_block: str = "", **inputs):
-    """Move an action in the meeting (close with evidence, send back, reopen, escalate, block)
-    through the action's own method, which checks who may; the session keeps the outcome."""
+    """Move an action in the meeting (close with evidence, submit evidence, send back, reopen,
+    escalate, block) through the action's own method, which checks who may; the session keeps
+    the outcome."""
     if move not in ACTION_MOVE_OUTCOMES:
         raise DomainError(gettext("This move is made on the action's own page."), field="move")
     _running(session, by)
@@ -573,6 +682,8 @@ def meeting_release_approve(*, session: Session, by, release: Release, comment: 
         "state": release.get_state_display().lower(),
         "comment": approval.comment,
     }
+    if approval.decision_id:
+        summary += f" ({approval.decision.readable_id})"
     _outcome(
         session,
         kind=OutcomeKind.RELEASE_APPROVED,
@@ -584,7 +695,7 @@ def meeting_release_approve(*, session: Session, by, release: Release, comment: 
     return approval
 
 
-# --- starting, attendance, notes --------------------------------------------------------------
+# --- the session's own moves: start, attendance, notes, end, minutes ----------------------------
 
 
 @transaction.atomic
@@ -611,11 +722,15 @@ def _expected(session: Session, by=None) -> list:
     people = {person.pk: person for person in session_attendees(session)}
     if by is not None:
         people.setdefault(by.pk, by)
-    return sorted(people.values(), key=lambda p: (p.get_full_name() or p.get_username()).lower())
+    return sorted(people.values(), key=_name_key)
+
+
+def _name_key(person) -> str:
+    return (person.get_full_name() or person.get_username()).lower()
 
 
 def _editable(session: Session, by) -> Session:
-    """Attendance and notes may be corrected until the minutes are published."""
+    """Attendance and notes may be corrected from the start until the minutes are published."""
     session.forum.require_change(by)
     fresh = lock(session)
     if fresh.state not in (SessionState.IN_PROGRESS, SessionState.HELD):
@@ -633,7 +748,7 @@ def attendance_rows(session: Session) -> list[SessionAttendance]:
     rows = {row.user_id: row for row in session.attendance_rows.select_related("user")}
     for person in session_attendees(session):
         rows.setdefault(person.pk, SessionAttendance(session=session, user=person, status=Attendance.ABSENT))
-    return sorted(rows.values(), key=lambda r: (r.user.get_full_name() or r.user.get_username()).lower())
+    return sorted(rows.values(), key=lambda row: _name_key(row.user))
 
 
 @transaction.atomic
@@ -671,7 +786,10 @@ def meeting_note_save(*, session: Session, by, block: str, text: str) -> Session
     return session
 
 
-# --- minutes ------------------------------------------------------------------------------------
+@transaction.atomic
+def session_end(*, session: Session, by) -> Session:
+    """End the meeting: the clock stops; attendance and notes may still be corrected."""
+    return session.end_meeting(by=by)
 
 
 def _iso(value) -> str | None:
@@ -688,7 +806,7 @@ def minutes_build(session: Session) -> dict:
     releases approved, attendance and the notes per agenda block."""
     from decisions.models import Decision
 
-    outcomes = list(session.outcomes.select_related("recorded_by"))
+    outcomes = list(session.outcomes.all())
     decision_ids = [o.reference for o in outcomes if o.kind == OutcomeKind.DECISION_RECORDED]
     action_ids = {o.reference for o in outcomes if o.kind in ACTION_OUTCOME_KINDS}
     decisions = {
@@ -731,9 +849,13 @@ def minutes_build(session: Session) -> dict:
             )
         elif outcome.kind == OutcomeKind.RELEASE_APPROVED:
             minutes_releases.append(
-                {"id": outcome.reference, "summary": outcome.summary, "agenda_block": outcome.agenda_block}
+                {
+                    "id": outcome.reference,
+                    "summary": outcome.summary,
+                    "agenda_block": outcome.agenda_block,
+                    "url": outcome_url(outcome),
+                }
             )
-    blocks = agenda_blocks(session)
     return {
         "version": MINUTES_VERSION,
         "forum": session.forum.name,
@@ -753,7 +875,7 @@ def minutes_build(session: Session) -> dict:
             }
             for row in attendance_rows(session)
         ],
-        "notes": [{"block": b.title, "text": b.note} for b in blocks if b.note],
+        "notes": [{"block": b.title, "text": b.note} for b in agenda_blocks(session) if b.note],
     }
 
 
@@ -791,10 +913,13 @@ def minutes_text(minutes: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-@transaction.atomic
-def session_end(*, session: Session, by) -> Session:
-    """End the meeting: the clock stops; attendance and notes may still be corrected."""
-    return session.end_meeting(by=by)
+def minutes_recipients(session: Session) -> list:
+    """Who receives the minutes: everyone the forum expects and everyone on the attendance list,
+    absent or not (those who missed the meeting need its decisions most)."""
+    recipients = {person.pk: person for person in session_attendees(session)}
+    for row in session.attendance_rows.select_related("user"):
+        recipients.setdefault(row.user_id, row.user)
+    return sorted(recipients.values(), key=_name_key)
 
 
 @transaction.atomic
@@ -814,14 +939,13 @@ def session_publish_minutes(*, session: Session, by) -> Session:
     minutes = minutes_build(fresh)
     minutes["published_at"] = _iso(fresh.minutes_published_at)
     minutes["published_by"] = _person(by)
+    recipients = minutes_recipients(fresh)
+    minutes["recipients"] = len(recipients)
     fresh.minutes = minutes
     fresh._change_reason = "minutes published"
     fresh.save(update_fields=["minutes", "updated_at"])
-    recipients = {person.pk: person for person in session_attendees(fresh)}
-    for row in fresh.attendance_rows.select_related("user"):
-        recipients.setdefault(row.user_id, row.user)
     notify(
-        recipients=list(recipients.values()),
+        recipients=recipients,
         subject=gettext("Minutes: %(session)s") % {"session": fresh},
         body=minutes_text(minutes),
         url=fresh.get_absolute_url(),
@@ -831,5 +955,18 @@ def session_publish_minutes(*, session: Session, by) -> Session:
     return session
 
 
-OUTCOME_LABELS = dict(OutcomeKind.choices)
-NOTES_HELP = _("Notes of this block: what was said, who will follow up. Markdown.")
+# The session's state moves as the pages and the API make them: starting lists the attendance,
+# publishing freezes the minutes and tells the attendees. Sending the pack is the pack's own move.
+SESSION_MOVES = {
+    "mark_pack_sent": lambda *, session, by: session.mark_pack_sent(by=by),
+    "start": meeting_start,
+    "end_meeting": session_end,
+    "publish_minutes": session_publish_minutes,
+}
+
+
+def session_move(*, session: Session, by, move: str) -> Session:
+    """Make one move of the session's state machine, with what goes with it."""
+    if move not in SESSION_MOVES:
+        raise DomainError(gettext("Unknown move."), field="move")
+    return SESSION_MOVES[move](session=session, by=by)

@@ -25,6 +25,21 @@ urlpatterns = [
     path("sessions/<int:pk>/", views.session_detail, name="session-detail"),
     path("sessions/<int:pk>/decision/", views.session_decision, name="session-decision"),
     *MOVE_PATHS,
+    # In the meeting (forums.views.sessions): each form's plain POST, answered with htmx regions.
+    path("sessions/<int:pk>/decisions/", views.session_record_decision, name="session-record-decision"),
+    path("sessions/<int:pk>/actions/", views.session_action_create, name="session-action-create"),
+    path(
+        "sessions/<int:pk>/actions/<str:readable_id>/<str:move>/",
+        views.session_action_move,
+        name="session-action-move",
+    ),
+    path(
+        "sessions/<int:pk>/releases/<str:readable_id>/approve/",
+        views.session_release_approve,
+        name="session-release-approve",
+    ),
+    path("sessions/<int:pk>/attendance/", views.session_attendance, name="session-attendance"),
+    path("sessions/<int:pk>/notes/", views.session_note, name="session-note"),
     # The quarterly portfolio review (playbook 9)
     path("portfolio-reviews/", views.portfolio_review_list, name="portfolio-review-list"),
     path("portfolio-reviews/open/", views.portfolio_review_open, name="portfolio-review-open"),

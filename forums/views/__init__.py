@@ -7,9 +7,6 @@ from forums.views.calendar import (  # noqa: F401
     forum_detail,
     forum_edit,
     ical_feed,
-    session_decision,
-    session_detail,
-    session_move,
 )
 from forums.views.portfolio_review import (  # noqa: F401
     portfolio_review_close,
@@ -19,4 +16,15 @@ from forums.views.portfolio_review import (  # noqa: F401
     scorecard_row_decide,
     scorecard_row_rate,
     session_portfolio_review,
+)
+from forums.views.sessions import (  # noqa: F401
+    session_action_create,
+    session_action_move,
+    session_attendance,
+    session_decision,
+    session_detail,
+    session_move,
+    session_note,
+    session_record_decision,
+    session_release_approve,
 )

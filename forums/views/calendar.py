@@ -1,4 +1,5 @@
-"""Pages of the operating calendar: thin views over forums.services and the session's moves."""
+"""Pages of the operating calendar: thin views over forums.services (the session page is in
+``forums.views.sessions``)."""
 
 import datetime
 from itertools import groupby
@@ -11,12 +12,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from forums import services
-from forums.access import get_forum_for_user, get_session_for_user
-from forums.choices import MOVE_LABELS, MOVES, activity_for
-from forums.forms import DecisionRequestedForm, ForumForm
+from forums.access import get_forum_for_user
+from forums.choices import activity_for
+from forums.forms import ForumForm
 from forums.ical import calendar_feed
 from forums.models import Forum, Session
 from productops.errors import DomainError
@@ -133,72 +134,6 @@ def forum_edit(request, pk):
             messages.success(request, _("Forum saved."))
             return redirect(forum)
     return render(request, "forums/forum_form.html", {"form": form, "forum": forum})
-
-
-def _render_session(request, session, *, form=None, status=200):
-    can_edit = session.forum.can_be_changed_by(request.user)
-    ok, reason = session.can_send_pack()
-    moves = [
-        (
-            move,
-            MOVE_LABELS[move],
-            reverse(f"forums:session-{move.replace('_', '-')}", kwargs={"pk": session.pk}),
-        )
-        for move in session.available_moves()
-    ]
-    return render(
-        request,
-        "forums/session_detail.html",
-        {
-            "session": session,
-            "forum": session.forum,
-            "form": form or DecisionRequestedForm(initial={"decision_requested": session.decision_requested}),
-            "can_edit": can_edit,
-            "moves": moves if can_edit else [],
-            "pack_refusal": "" if ok else reason,
-            "agenda_notes": [
-                (block, session.notes.get(block["title"], "")) for block in session.forum.agenda
-            ],
-        },
-        status=status,
-    )
-
-
-@require_GET
-def session_detail(request, pk):
-    return _render_session(request, get_session_for_user(request.user, pk))
-
-
-@require_POST
-def session_decision(request, pk):
-    session = get_session_for_user(request.user, pk)
-    session.forum.require_change(request.user)
-    form = DecisionRequestedForm(request.POST)
-    if form.is_valid():
-        try:
-            services.session_update(session=session, by=request.user, **form.cleaned_data)
-        except DomainError as error:
-            form.add_error("decision_requested", error.message)
-        else:
-            messages.success(request, _("Decision requested saved."))
-            return redirect(session)
-    return _render_session(request, session, form=form, status=400)
-
-
-@require_POST
-def session_move(request, pk, move):
-    """One move of the session's state machine; the model method decides, this view reports."""
-    if move not in MOVES:
-        raise Http404
-    session = get_session_for_user(request.user, pk)
-    session.forum.require_change(request.user)
-    try:
-        getattr(session, move)(by=request.user)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return _render_session(request, session, status=error.status_code)
-    messages.success(request, _("Session is now %(state)s.") % {"state": session.get_state_display().lower()})
-    return redirect(session)
 
 
 @login_not_required
