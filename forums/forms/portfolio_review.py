@@ -14,7 +14,7 @@ from forums.portfolio_review import quarter_of
 class PortfolioReviewOpenForm(forms.Form):
     quarter = forms.CharField(
         label=_("Quarter"),
-        max_length=7,
+        max_length=20,
         help_text=_("YYYY-QN, e.g. 2026-Q4"),
         widget=forms.TextInput(attrs={"placeholder": "2026-Q4", "size": 8}),
     )

@@ -154,7 +154,7 @@ def _answer(request, row, *, error: str = "", dimension: str = "", decision_form
         render_to_string(f"{TEMPLATE}#decisions", context, request=request),
     ]
     # htmx swaps 2xx answers only: a refused rating comes back as 200 with the message in the row.
-    response = HttpResponse("".join(parts))
+    response = HttpResponse("\n".join(part.strip() for part in parts))
     patch_vary_headers(response, ["HX-Request"])
     return response
 
