@@ -484,10 +484,9 @@ def meeting_moves(action: Action, user) -> list[str]:
 # --- the moves made in the meeting ----------------------------------------------------------
 
 
-def _running(session: Session, by) -> None:
-    """Refuse unless the person runs the forum and the meeting is in progress (row-locked, so a
-    move cannot slip in while someone ends the meeting)."""
-    session.forum.require_change(by)
+def _in_progress(session: Session) -> None:
+    """Refuse unless the meeting is in progress (row-locked, so a move cannot slip in while
+    someone ends the meeting)."""
     fresh = lock(session)
     if fresh.state != SessionState.IN_PROGRESS:
         raise TransitionNotAllowed(
@@ -495,6 +494,13 @@ def _running(session: Session, by) -> None:
             % {"state": fresh.get_state_display().lower()},
             field="state",
         )
+
+
+def _running(session: Session, by) -> None:
+    """The forum's own records (its decisions, the actions it raises) are made by the people who
+    run it, while the meeting is in progress."""
+    session.forum.require_change(by)
+    _in_progress(session)
 
 
 def in_scope(session: Session, capability_id: int | None, user=None) -> bool:
@@ -651,11 +657,12 @@ def _move_summary(action: Action, move: str, inputs: dict) -> str:
 @transaction.atomic
 def meeting_action_move(*, session: Session, by, action: Action, move: str, agenda_block: str = "", **inputs):
     """Move an action in the meeting (close with evidence, submit evidence, send back, reopen,
-    escalate, block) through the action's own method, which checks who may; the session keeps
-    the outcome."""
+    escalate, block) through the action's own method. Who may is the register's rule, not the
+    forum's: the named reviewer verifies, the owner submits evidence, whoever attends; the
+    session keeps the outcome."""
     if move not in ACTION_MOVE_OUTCOMES:
         raise DomainError(gettext("This move is made on the action's own page."), field="move")
-    _running(session, by)
+    _in_progress(session)
     _check_scope(session, action.capability_id, field="action")
     result = getattr(action, move)(by=by, **inputs)
     _outcome(
@@ -672,8 +679,9 @@ def meeting_action_move(*, session: Session, by, action: Action, move: str, agen
 @transaction.atomic
 def meeting_release_approve(*, session: Session, by, release: Release, comment: str, agenda_block: str = ""):
     """Approve a release decision request in the meeting, by a person who holds that right
-    (``Release.approve`` checks the approver rules and logs the release approval decision)."""
-    _running(session, by)
+    (``Release.approve`` checks the approver rules and logs the release approval decision). A
+    risk partner who attends approves here without running the forum."""
+    _in_progress(session)
     _check_scope(session, release.capability_id, field="release")
     approval = release.approve(by=by, comment=comment)
     summary = gettext("%(release)s — approved by %(person)s (%(state)s): %(comment)s") % {

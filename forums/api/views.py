@@ -5,6 +5,7 @@ from rest_framework.response import Response
 
 from forums.api.serializers import ForumSerializer, SessionSerializer
 from forums.filtersets import ForumFilterSet, SessionFilterSet
+from forums.meeting import session_move
 from forums.models import Forum, Session
 from forums.services import forum_create, forum_update, session_update
 
@@ -77,8 +78,9 @@ class SessionViewSet(
         )
 
     def _move(self, request, move):
+        # The page's path: starting lists the attendance, publishing freezes and sends the minutes.
         session = self.get_object()
-        getattr(session, move)(by=request.user)
+        session_move(session=session, by=request.user, move=move)
         return Response(SessionSerializer(session, context=self.get_serializer_context()).data)
 
     @extend_schema(request=None, responses=SessionSerializer)

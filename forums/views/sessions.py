@@ -239,11 +239,10 @@ class SessionPage:
                 for move in meeting.meeting_moves(action, self.user)
             ]
         for release in self.inputs.releases_awaiting:
-            release.approve_form = None
-            if release.pk in self.inputs.approvable:
-                release.approve_form = self.bound.get(("approve", release.readable_id)) or ReleaseApproveForm(
-                    auto_id=f"id_{release.readable_id}_approve_%s"
-                )
+            # A refused approval comes back with its reason, even to someone who may not approve.
+            release.approve_form = self.bound.get(("approve", release.readable_id))
+            if release.approve_form is None and release.pk in self.inputs.approvable:
+                release.approve_form = ReleaseApproveForm(auto_id=f"id_{release.readable_id}_approve_%s")
 
     def blocks_of(self, kinds) -> list:
         return [block for block in self.agenda if block.kind in kinds]
