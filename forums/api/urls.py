@@ -1,11 +1,13 @@
 from rest_framework.routers import SimpleRouter
 
+from forums.api.memos import ValueMemoViewSet
 from forums.api.portfolio_review import PortfolioReviewViewSet, ScorecardRowViewSet
 from forums.api.views import ForumViewSet, SessionViewSet
 
 router = SimpleRouter()
 router.register("forums", ForumViewSet, basename="forum")
 router.register("forum-sessions", SessionViewSet, basename="forum-session")
+router.register("value-memos", ValueMemoViewSet, basename="value-memo")
 router.register("portfolio-reviews", PortfolioReviewViewSet, basename="portfolio-review")
 router.register("scorecard-rows", ScorecardRowViewSet, basename="scorecard-row")
 urlpatterns = router.urls

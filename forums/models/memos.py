@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from forums.choices import MemoState
@@ -59,6 +60,9 @@ class ValueMemo(TrackedModel):
 
     def __str__(self):
         return f"{self.capability} — {self.month:%Y-%m}"
+
+    def get_absolute_url(self):
+        return reverse("forums:memo-detail", kwargs={"pk": self.pk})
 
     @property
     def is_sent(self) -> bool:

@@ -8,6 +8,17 @@ from forums.views.calendar import (  # noqa: F401
     forum_edit,
     ical_feed,
 )
+from forums.views.memos import (  # noqa: F401
+    memo_decide,
+    memo_detail,
+    memo_edit,
+    memo_export,
+    memo_generate,
+    memo_list,
+    memo_regenerate,
+    memo_send,
+    session_memos,
+)
 from forums.views.portfolio_review import (  # noqa: F401
     portfolio_review_close,
     portfolio_review_detail,
