@@ -193,12 +193,21 @@ def _tasks_run_in_process(request):
 
 
 @pytest.fixture
-def real_celery_worker(transactional_db, tmp_path):
+def celery_worker_env():
+    """Extra environment for ``real_celery_worker``'s process; a test module overrides this
+    fixture, e.g. ``{"EMAIL_URL": "smtp://127.0.0.1:2525"}`` to send through a local listener
+    instead of the file backend (``mail_dir`` then stays empty)."""
+    return {}
+
+
+@pytest.fixture
+def real_celery_worker(transactional_db, tmp_path, celery_worker_env):
     """A real ``celery worker`` process on its own queue, reading the test database.
 
     Yields an object with ``mail_dir`` (e-mails the worker sent, one file each) and ``stop()``.
     Needs PostgreSQL and Redis (the worker is another process: SQLite's in-memory test database
-    is invisible to it); skips on a laptop without them, fails in CI.
+    is invisible to it); skips on a laptop without them, fails in CI. ``celery_worker_env``
+    adds to (or overrides) the worker's environment.
     """
     import subprocess
     import sys
@@ -226,6 +235,7 @@ def real_celery_worker(transactional_db, tmp_path):
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "EMAIL_URL": f"filemail://{mail_dir}",
         "DEBUG": "true",
+        **celery_worker_env,
     }
     log = open(tmp_path / "worker.log", "w")
     node = f"{queue}@localhost"

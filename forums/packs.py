@@ -13,6 +13,7 @@ from collections import defaultdict
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from actions.choices import ActionStatus
@@ -58,6 +59,45 @@ SECTIONS = [
 SECTION_HEADINGS = [str(heading) for _key, heading, _category in SECTIONS]
 FIGURE_SECTIONS = [key for key, _heading, category in SECTIONS if category]
 CHART_SECTIONS = ("outcome", "quality", "risk", "cost")
+
+# What some cadences add to the standard pack, and after which section.
+# Monthly value review (playbook 8.2): value leakage beside cost, the recommendation last.
+# Quarterly portfolio review (9.2-9.4): the scorecard and its decisions right after the scope.
+VALUE_LEAKAGE = ("value_leakage", _("Value Leakage"), None)
+RECOMMENDATION = ("recommendation", _("Recommendation"), None)
+PORTFOLIO_SCORECARD = ("portfolio_scorecard", _("Portfolio Scorecard and Decisions"), None)
+CADENCE_EXTRAS = {
+    "monthly_value_review": [("cost", VALUE_LEAKAGE), ("actions", RECOMMENDATION)],
+    "quarterly_portfolio_review": [("scope", PORTFOLIO_SCORECARD)],
+}
+
+# 8.2's value leakage (rework, human review, delay, support, remediation, redress): which words
+# in a contract's metric key put its figure there. The first class that matches wins.
+LEAKAGE_CLASSES = [
+    ("rework", _("Rework"), ("rework",)),
+    ("human_review", _("Human review"), ("review", "edit", "override")),
+    ("delay", _("Delay"), ("delay", "aging", "chase", "wait")),
+    ("support", _("Support"), ("support",)),
+    ("remediation", _("Remediation"), ("remediation",)),
+    ("redress", _("Redress"), ("redress", "refund", "compensation")),
+]
+# The memo lines of 8.4 that are value leakage too.
+LEAKAGE_MEMO_LINES = [("cost", "human_review_load"), ("cost", "support_load")]
+
+
+def sections_for(cadence: str) -> list[tuple]:
+    """(key, heading, category) of a cadence's pack, in order: the standard pack of 11.1 for
+    every cadence, with the extras of the monthly value review and the quarterly portfolio
+    review inserted; the decision requested always first."""
+    sections = list(SECTIONS)
+    for after, extra in CADENCE_EXTRAS.get(cadence, []):
+        position = next(index for index, (key, _h, _c) in enumerate(sections) if key == after)
+        sections.insert(position + 1, extra)
+    return sections
+
+
+def section_headings(cadence: str) -> list[str]:
+    return [str(heading) for _key, heading, _category in sections_for(cadence)]
 
 
 def below_floor(level: str) -> bool:
@@ -303,12 +343,148 @@ def _actions(capability_ids, today: datetime.date) -> dict:
                 "overdue": overdue,
                 "blocked_reason": action.blocked_reason,
                 "closure_criterion": action.closure_criterion,
-                "closure_evidence": evidence[-1].get_verdict_display() if evidence else "None submitted",
+                "closure_evidence": (
+                    evidence[-1].get_verdict_display() if evidence else gettext("None submitted")
+                ),
             }
         )
     # Overdue and blocked first: they are what the forum acts on.
     rows.sort(key=lambda row: (not row["overdue"], row["status"] != ActionStatus.BLOCKED, row["due_date"]))
     return {"counts": counts, "rows": rows}
+
+
+def _plain(value) -> str:
+    """Text from JSON another part of the app wrote (a memo line, a matrix figure), whatever
+    shape it has: a string, a number, ``{"text": ...}``, a list of those; never an error."""
+    if value is None or value is False:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    if isinstance(value, dict):
+        for key in ("text", "value", "label", "reason"):
+            if value.get(key) not in (None, ""):
+                return _plain(value[key])
+        return ""
+    if isinstance(value, list | tuple):
+        return "; ".join(text for text in (_plain(item) for item in value) if text)
+    return str(value)
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _cadence_label(cadence: str) -> str:
+    from forums.choices import Cadence
+
+    return str(dict(Cadence.choices).get(cadence, cadence))
+
+
+def _leakage_class(metric_id: str):
+    name = metric_id.rpartition(".")[2].lower()
+    for key, label, words in LEAKAGE_CLASSES:
+        if any(word in name for word in words):
+            return key, str(label)
+    return None
+
+
+def _value_leakage(figures: dict[str, list[dict]], memos) -> dict:
+    """8.2's value leakage: the pack's figures whose contract measures rework, human review,
+    delay, support, remediation or redress (each with its metric id and evidence level), and
+    the memo's human review and support load lines."""
+    order = {key: position for position, (key, _label, _words) in enumerate(LEAKAGE_CLASSES)}
+    rows = []
+    for section in FIGURE_SECTIONS:
+        for row in figures[section]:
+            found = _leakage_class(row["metric_id"])
+            if found:
+                rows.append({**row, "trend": [], "leakage": found[0], "leakage_label": found[1]})
+    rows.sort(key=lambda row: (order[row["leakage"]], row["capability"], row["metric_id"]))
+    memo_lines = []
+    for memo in memos:
+        fields = _dict(memo.fields)
+        for section, line in LEAKAGE_MEMO_LINES:
+            text = _plain(_dict(fields.get(section)).get(line))
+            if text:
+                memo_lines.append({"capability": memo.capability.name, "line": line, "text": text})
+    return {"rows": rows, "memo_lines": memo_lines}
+
+
+def _recommendations(memos) -> list[dict]:
+    """8.2's recommendation, one per capability memo of the session: the decision the matrix of
+    8.3 recommends, the pattern that fired and on which figures, what blocked a net claim, the
+    next evidence needed and the review trigger. The memo's JSON is read defensively: another
+    part of the app writes it."""
+    rows = []
+    for memo in memos:
+        matrix = _dict(memo.matrix)
+        fields = _dict(memo.fields)
+        figures = [
+            f"{_plain(item.get('label'))}: {_plain(item.get('value'))}".strip(": ")
+            if isinstance(item, dict)
+            else _plain(item)
+            for item in _list(matrix.get("figures"))
+        ]
+        rows.append(
+            {
+                "capability": memo.capability.name,
+                "month": memo.month.strftime("%Y-%m") if memo.month else "",
+                "memo_state": memo.get_state_display(),
+                "decision": _plain(matrix.get("label")) or memo.get_recommendation_display(),
+                "pattern": _plain(matrix.get("pattern")),
+                "figures": [figure for figure in figures if figure],
+                "blocked": [_plain(item) for item in _list(matrix.get("blocked")) if _plain(item)],
+                "next_evidence": [_plain(item) for item in _list(matrix.get("missing")) if _plain(item)],
+                "review_trigger": _plain(_dict(fields.get("decision")).get("next_review_trigger")),
+            }
+        )
+    return rows
+
+
+def _scorecard(rows) -> dict:
+    """9.2's eight ratings and 9.4's output row for each capability of the quarter's review."""
+    from forums.choices import ScorecardDimension
+
+    dimensions = [(key, str(label)) for key, label in ScorecardDimension.choices]
+    result = []
+    for row in rows:
+        ratings = _dict(row.ratings)
+        cells = []
+        for key, label in dimensions:
+            rating = ratings.get(key)
+            value = _dict(rating).get("rating") if isinstance(rating, dict) else rating
+            try:
+                value = int(value) if value not in (None, "") else None
+            except (TypeError, ValueError):
+                value = None
+            cells.append(
+                {
+                    "dimension": key,
+                    "label": label,
+                    "rating": value,
+                    "evidence": _plain(_dict(rating).get("evidence")),
+                }
+            )
+        result.append(
+            {
+                "capability": row.capability.name,
+                "ratings": cells,
+                "decision": row.get_decision_display() if row.decision else "",
+                "evidence_basis": row.evidence_basis,
+                "funding_change": row.funding_change,
+                "platform_dependency": row.platform_dependency,
+                "risk_condition": row.risk_condition,
+                "next_review": row.next_review,
+            }
+        )
+    result.sort(key=lambda item: item["capability"])
+    return {"dimensions": [label for _key, label in dimensions], "rows": result}
 
 
 def pack_snapshot(
@@ -321,9 +497,13 @@ def pack_snapshot(
     built_at: datetime.datetime | None = None,
     owner: str = "",
     deadline: datetime.date | None = None,
+    value_memos=(),
+    scorecard_rows=(),
 ) -> dict:
     """The pack as JSON-safe data: ``{"meta": ..., "sections": [{"key", "heading", ...}, ...]}``
-    with the sections in the order of playbook 11.1, decision requested first."""
+    with the sections of the cadence (``sections_for``), decision requested first.
+    ``value_memos`` (monthly value review) and ``scorecard_rows`` (quarterly portfolio review)
+    are the session's memos and scorecard rows, their capability loaded."""
     built_at = built_at or timezone.now()
     today = timezone.localdate(built_at) if timezone.is_aware(built_at) else built_at.date()
     capabilities = sorted(capabilities, key=lambda capability: capability.name)
@@ -340,23 +520,25 @@ def pack_snapshot(
     figures = _figures(contracts)
     weak = [row["metric_id"] for row in figures["outcome"] if row["below_e3"]]
 
+    value_memos = list(value_memos)
     sections = []
-    for key, heading, category in SECTIONS:
+    for key, heading, category in sections_for(cadence):
         section = {"key": key, "heading": str(heading)}  # frozen in the language it was built in
         if key == "decision_requested":
             section.update(
                 {
                     "forum": forum_name,
                     "cadence": cadence,
+                    "cadence_label": _cadence_label(cadence),
                     "decision": decision_requested,
                     "owner": owner,
                     "deadline": _iso(deadline or (session_at.date() if session_at else None)),
                     "below_e3": bool(weak),
                     "below_e3_metrics": weak,
                     "evidence_note": (
-                        "Rests on evidence below E3: " + ", ".join(weak)
+                        gettext("Rests on evidence below E3: %(metrics)s") % {"metrics": ", ".join(weak)}
                         if weak
-                        else "Outcome evidence at E3 or above"
+                        else gettext("Outcome evidence at E3 or above")
                     ),
                 }
             )
@@ -372,6 +554,12 @@ def pack_snapshot(
             section["rows"] = _assumptions(capability_ids)
         elif key == "actions":
             section.update(_actions(capability_ids, today))
+        elif key == "value_leakage":
+            section.update(_value_leakage(figures, value_memos))
+        elif key == "recommendation":
+            section["rows"] = _recommendations(value_memos)
+        elif key == "portfolio_scorecard":
+            section.update(_scorecard(scorecard_rows))
         sections.append(section)
 
     return {
@@ -379,6 +567,7 @@ def pack_snapshot(
         "meta": {
             "forum": forum_name,
             "cadence": cadence,
+            "cadence_label": _cadence_label(cadence),
             "session_at": _iso(session_at),
             "built_at": _iso(built_at),
             "capabilities": [capability.name for capability in capabilities],

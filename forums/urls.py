@@ -34,6 +34,11 @@ urlpatterns = [
     path("<int:pk>/edit/", views.forum_edit, name="forum-edit"),
     path("sessions/<int:pk>/", views.session_detail, name="session-detail"),
     path("sessions/<int:pk>/decision/", views.session_decision, name="session-decision"),
+    # The review pack (forums.views.packs): the page, the PDF as e-mailed, build and send now.
+    path("sessions/<int:pk>/pack/", views.session_pack, name="session-pack"),
+    path("sessions/<int:pk>/pack.pdf", views.session_pack_pdf, name="session-pack-pdf"),
+    path("sessions/<int:pk>/pack/build/", views.session_pack_build, name="session-pack-build"),
+    path("sessions/<int:pk>/pack/send/", views.session_pack_send, name="session-pack-send"),
     *MOVE_PATHS,
     # In the meeting (forums.views.sessions): each form's plain POST, answered with htmx regions.
     path("sessions/<int:pk>/decisions/", views.session_record_decision, name="session-record-decision"),

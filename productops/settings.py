@@ -248,6 +248,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "actions.tasks.reopen_due_rechecks",
         "schedule": crontab(hour=6, minute=5),
     },
+    # Review packs: build and e-mail each session's pack at its forum's lead time before it.
+    "forums-send-due-packs": {
+        "task": "forums.tasks.send_due_packs",
+        "schedule": crontab(minute="*/15"),
+    },
 }
 
 # Demo logins: refused with DEBUG off unless forced (see seed_demo).

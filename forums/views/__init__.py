@@ -19,6 +19,12 @@ from forums.views.memos import (  # noqa: F401
     memo_send,
     session_memos,
 )
+from forums.views.packs import (  # noqa: F401
+    session_pack,
+    session_pack_build,
+    session_pack_pdf,
+    session_pack_send,
+)
 from forums.views.portfolio_review import (  # noqa: F401
     portfolio_review_close,
     portfolio_review_detail,
