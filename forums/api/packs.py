@@ -73,7 +73,9 @@ class SessionPackSerializer(serializers.Serializer):
     can_send = PackSendabilitySerializer()
     pack = ReviewPackSerializer(allow_null=True)
     deliveries = PackDeliverySerializer(many=True)
-    unreachable = PackRecipientSerializer(many=True, help_text="Expected attendees without an e-mail address.")
+    unreachable = PackRecipientSerializer(
+        many=True, help_text="Expected attendees without an e-mail address."
+    )
 
 
 def _payload(request, session) -> dict:
