@@ -168,8 +168,14 @@ def test_accepting_a_suggestion_in_place_answers_the_row_and_the_progress_out_of
     assert answer.status_code == 200
     html = answer.content.decode()
     assert html.startswith(f'<tbody id="scorecard-row-{row.pk}">')
-    assert 'id="review-progress" class="text-body-secondary" hx-swap-oob="true"' in html
-    assert 'id="review-decisions"' in html and "<html" not in html
+    assert (
+        'id="review-progress" class="text-body-secondary" hx-swap-oob="true"'
+        in html[html.index("<template>") :]
+    )
+    # The regions outside the table travel in a <template> (the answer is parsed as table content).
+    out_of_band = html[html.index("<template>") :]
+    assert 'id="review-decisions"' in out_of_band and 'id="retirement-region"' in out_of_band
+    assert "<html" not in html
     row.refresh_from_db()
     assert row.ratings["net_value"]["rating"] == 5
 

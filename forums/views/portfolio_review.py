@@ -148,13 +148,15 @@ def _answer(request, row, *, error: str = "", dimension: str = "", decision_form
     if not request.htmx:
         return render(request, TEMPLATE, context, status=status)
     context.update(view=current, oob=True)
-    parts = [
-        render_to_string(f"{TEMPLATE}#row", context, request=request),
-        render_to_string(f"{TEMPLATE}#progress", context, request=request),
-        render_to_string(f"{TEMPLATE}#decisions", context, request=request),
-    ]
+    row_html = render_to_string(f"{TEMPLATE}#row", context, request=request).strip()
+    out_of_band = "".join(
+        render_to_string(f"{TEMPLATE}#{name}", context, request=request).strip()
+        for name in ("progress", "retirement", "decisions")
+    )
+    # The swapped row is a <tbody>, so the answer is parsed as table content: the out-of-band
+    # regions travel in a <template>, where any element may stand (htmx 2 swaps them from there).
     # htmx swaps 2xx answers only: a refused rating comes back as 200 with the message in the row.
-    response = HttpResponse("\n".join(part.strip() for part in parts))
+    response = HttpResponse(f"{row_html}\n<template>{out_of_band}</template>")
     patch_vary_headers(response, ["HX-Request"])
     return response
 
