@@ -63,12 +63,20 @@ class ValueMemoAdmin(SimpleHistoryAdmin):
 
 
 class ScorecardRowInline(admin.TabularInline):
+    # Read here only: a rating and a decision go through forums.portfolio_review (the decision
+    # is written to the decision log; a decided row changes only by superseding it there).
     model = ScorecardRow
     extra = 0
-    fields = ["capability", "decision", "funding_change", "next_review"]
+    fields = ["capability", "decision", "funding_change", "next_review", "decided_by", "decision_logged"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(PortfolioReview)
 class PortfolioReviewAdmin(SimpleHistoryAdmin):
     list_display = ["quarter", "state", "decided_at"]
+    readonly_fields = ["state", "decided_at"]
     inlines = [ScorecardRowInline]

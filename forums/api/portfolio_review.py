@@ -51,19 +51,19 @@ class PortfolioReviewSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OpenInput(serializers.Serializer):
+class PortfolioReviewOpenInput(serializers.Serializer):
     quarter = serializers.CharField(max_length=7)
     session = serializers.IntegerField(required=False, allow_null=True)
 
 
-class RateInput(serializers.Serializer):
+class ScorecardRateInput(serializers.Serializer):
     dimension = serializers.ChoiceField(choices=ScorecardDimension.choices)
     rating = serializers.IntegerField(required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     accept = serializers.BooleanField(required=False, default=False)
 
 
-class DecideInput(serializers.Serializer):
+class ScorecardDecideInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=PortfolioDecision.choices)
     evidence_basis = serializers.CharField(required=False, allow_blank=True, default="")
     funding_change = serializers.CharField(required=False, allow_blank=True, default="")
@@ -100,11 +100,11 @@ class PortfolioReviewViewSet(viewsets.ReadOnlyModelViewSet):
     def get_object(self):
         return get_object_or_404(self.get_queryset(), quarter=str(self.kwargs["quarter"]).upper())
 
-    @extend_schema(request=OpenInput, responses=PortfolioReviewSerializer)
+    @extend_schema(request=PortfolioReviewOpenInput, responses=PortfolioReviewSerializer)
     @action(detail=False, methods=["post"])
     def open(self, request):
         """Open (or bring up to date) a quarter's review; idempotent."""
-        data = OpenInput(data=request.data)
+        data = PortfolioReviewOpenInput(data=request.data)
         data.is_valid(raise_exception=True)
         session = None
         if data.validated_data.get("session"):
@@ -136,24 +136,24 @@ class ScorecardRowViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return _rows(self.request.user)
 
-    @extend_schema(request=RateInput, responses=ScorecardRowSerializer)
+    @extend_schema(request=ScorecardRateInput, responses=ScorecardRowSerializer)
     @action(detail=True, methods=["post"])
     def rate(self, request, pk=None):
         """Rate one dimension 1-5 (``accept: true`` takes the data's suggestion); a rating other
         than the suggestion needs a ``note``."""
         row = self.get_object()
-        data = RateInput(data=request.data)
+        data = ScorecardRateInput(data=request.data)
         data.is_valid(raise_exception=True)
         service.scorecard_rate(row=row, by=request.user, **data.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data)
 
-    @extend_schema(request=DecideInput, responses=ScorecardRowSerializer)
+    @extend_schema(request=ScorecardDecideInput, responses=ScorecardRowSerializer)
     @action(detail=True, methods=["post"])
     def decide(self, request, pk=None):
         """Take the 9.3 decision with its 9.4 output row; written to the decision log. A decided
         row needs ``supersede: true``."""
         row = self.get_object()
-        data = DecideInput(data=request.data)
+        data = ScorecardDecideInput(data=request.data)
         data.is_valid(raise_exception=True)
         service.scorecard_decide(row=row, by=request.user, **data.validated_data)
         return Response(self.get_serializer(self.get_queryset().get(pk=row.pk)).data)
