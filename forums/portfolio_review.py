@@ -370,6 +370,12 @@ def _worst(contracts: Iterable[ContractFigure]) -> str:
     return max(levels, key=_rank) if levels else SignalLevel.INSUFFICIENT_DATA
 
 
+def _severity_label(severity: str) -> str:
+    from portfolio.choices import IncidentSeverity
+
+    return str(dict(IncidentSeverity.choices).get(severity, severity))
+
+
 def _level_label(level: str) -> str:
     return str(dict(SignalLevel.choices).get(level, level)).lower()
 
@@ -498,7 +504,7 @@ def suggest_risk_stability(
         )
     if incidents:
         counts = ", ".join(
-            f"{severity.capitalize()} ×{len(items)}"
+            f"{_severity_label(severity)} ×{len(items)}"
             + (f" ({', '.join(i.readable_id for i in items[:3])})" if severity in ("sev1", "sev2") else "")
             for severity, items in sorted(by_severity.items())
         )
