@@ -416,6 +416,12 @@ def _value_leakage(figures: dict[str, list[dict]], memos) -> dict:
     return {"rows": rows, "memo_lines": memo_lines}
 
 
+def _memo_decision_label(value: str) -> str:
+    from forums.memos import MemoDecision
+
+    return str(dict(MemoDecision.choices).get(value) or (value or "").replace("_", " ").capitalize())
+
+
 def _recommendations(memos) -> list[dict]:
     """8.2's recommendation, one per capability memo of the session: the decision the matrix of
     8.3 recommends, the pattern that fired and on which figures, what blocked a net claim, the
@@ -436,7 +442,7 @@ def _recommendations(memos) -> list[dict]:
                 "capability": memo.capability.name,
                 "month": memo.month.strftime("%Y-%m") if memo.month else "",
                 "memo_state": memo.get_state_display(),
-                "decision": _plain(matrix.get("label")) or memo.get_recommendation_display(),
+                "decision": _plain(matrix.get("label")) or _memo_decision_label(memo.recommendation),
                 "pattern": _plain(matrix.get("pattern")),
                 "figures": [figure for figure in figures if figure],
                 "blocked": [_plain(item) for item in _list(matrix.get("blocked")) if _plain(item)],

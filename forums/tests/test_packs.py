@@ -206,3 +206,123 @@ def test_pdf_decision_first_headings_charts_and_chinese(portfolio):
 def test_built_at_defaults_to_now(portfolio):
     snapshot = _build(portfolio, built_at=None)
     assert snapshot["meta"]["built_at"].startswith(timezone.localtime().date().isoformat())
+
+
+# --- the extras of the monthly value review and the quarterly portfolio review ----------------
+
+
+def _memo(capability, **matrix_overrides):
+    from forums.models import ValueMemo
+
+    matrix = {
+        "decision": "restrict_and_investigate",
+        "label": "Restrict and investigate",
+        "pattern": "Outcome improves, complaints rise",
+        "figures": [
+            {"label": "Outcome movement", "value": "improved"},
+            {"label": "Complaints", "value": "rising"},
+        ],
+        "blocked": [
+            {"decision": "scale", "reason": "Not net: cc.repeat_contact improved while a guardrail breached."}
+        ],
+        "missing": ["Cost trend"],
+    }
+    matrix.update(matrix_overrides)
+    return ValueMemo.objects.create(
+        capability=capability,
+        month=datetime.date(2026, 2, 1),
+        fields={
+            "cost": {"human_review_load": "QA reviews 12% of drafts by hand", "support_load": ""},
+            "decision": {"next_review_trigger": "complaints back under warning for 4 weeks"},
+        },
+        matrix=matrix,
+        recommendation="restrict_and_investigate",
+        generated_at=BUILT_AT,
+    )
+
+
+def test_monthly_value_review_adds_value_leakage_and_recommendation_in_82_order(portfolio):
+    from forums.packs import section_headings
+
+    MetricContractFactory(
+        capability=portfolio[0], metric_id="cc.qa_rework_rate", category="quality", status="active"
+    )
+    memo = _memo(portfolio[0])
+    snapshot = _build(portfolio, cadence="monthly_value_review", value_memos=[memo])
+
+    keys = [section["key"] for section in snapshot["sections"]]
+    assert keys[0] == "decision_requested"
+    assert keys.index("value_leakage") == keys.index("cost") + 1 and keys[-1] == "recommendation"
+    assert [s["heading"] for s in snapshot["sections"]] == section_headings("monthly_value_review")
+    leakage = _section(snapshot, "value_leakage")
+    assert [(row["metric_id"], row["leakage_label"], row["evidence_level"]) for row in leakage["rows"]] == [
+        ("cc.qa_rework_rate", "Rework", "E3")
+    ]
+    assert leakage["memo_lines"] == [
+        {
+            "capability": "Agent assist",
+            "line": "human_review_load",
+            "text": "QA reviews 12% of drafts by hand",
+        }
+    ]
+    (recommendation,) = _section(snapshot, "recommendation")["rows"]
+    assert recommendation["decision"] == "Restrict and investigate"
+    assert recommendation["pattern"] == "Outcome improves, complaints rise"
+    assert recommendation["figures"] == ["Outcome movement: improved", "Complaints: rising"]
+    assert recommendation["blocked"] == ["Not net: cc.repeat_contact improved while a guardrail breached."]
+    assert recommendation["next_evidence"] == ["Cost trend"]
+    assert recommendation["review_trigger"] == "complaints back under warning for 4 weeks"
+    assert json.loads(json.dumps(snapshot)) == snapshot
+
+
+def test_a_memo_matrix_of_another_shape_is_read_without_error(portfolio):
+    memo = _memo(
+        portfolio[0], label=None, figures="not a list", blocked=[{"odd": 1}, "plain reason"], missing=None
+    )
+    memo.fields = ["not", "a", "dict"]
+    (row,) = _section(
+        _build(portfolio, cadence="monthly_value_review", value_memos=[memo]), "recommendation"
+    )["rows"]
+    assert row["decision"] == "Restrict and investigate"  # the memo's own recommendation
+    assert row["figures"] == [] and row["blocked"] == ["plain reason"] and row["next_evidence"] == []
+
+
+def test_quarterly_portfolio_review_adds_the_scorecard_after_the_scope(portfolio):
+    from forums.models import PortfolioReview, ScorecardRow
+
+    review = PortfolioReview.objects.create(quarter="2026-Q1")
+    ScorecardRow.objects.create(
+        review=review,
+        capability=portfolio[0],
+        ratings={"net_value": {"rating": 4, "evidence": "finance-reconciled"}, "risk_stability": 2},
+        decision="scale_selectively",
+        evidence_basis="cycle time down in low-risk retail",
+        next_review="2026-Q2",
+    )
+    rows = ScorecardRow.objects.select_related("capability")
+    snapshot = _build(portfolio, cadence="quarterly_portfolio_review", scorecard_rows=rows)
+
+    keys = [section["key"] for section in snapshot["sections"]]
+    assert keys[:3] == ["decision_requested", "scope", "portfolio_scorecard"]
+    scorecard = _section(snapshot, "portfolio_scorecard")
+    assert len(scorecard["dimensions"]) == 8
+    (row,) = scorecard["rows"]
+    assert row["decision"] == "Scale selectively" and row["next_review"] == "2026-Q2"
+    ratings = {cell["dimension"]: cell["rating"] for cell in row["ratings"]}
+    assert ratings["net_value"] == 4 and ratings["risk_stability"] == 2 and ratings["platform_reuse"] is None
+
+
+@pytest.mark.parametrize(
+    "cadence", ["monthly_value_review", "quarterly_portfolio_review", "weekly_ops_review"]
+)
+def test_every_heading_of_the_cadence_is_in_the_pdf_even_when_empty(cadence):
+    from forums.packs import section_headings
+
+    snapshot = _build([], cadence=cadence)
+    reader = PdfReader(io.BytesIO(pack_pdf(snapshot, charts={})))
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]  # lines wrap
+    text = "\n".join(pages)
+    assert DECISION in pages[0]
+    for heading in section_headings(cadence):
+        assert heading in text, heading
+    assert text.count("Nothing to report") == len(section_headings(cadence)) - 1  # all but the decision
