@@ -213,6 +213,15 @@ class Figure:
     signal: Signal | None = None
 
     @property
+    def cohorts(self) -> list[tuple[str, list[dict]]]:
+        """The latest cuts by dimension, ``[("intent", [{"cut": "billing", ...}, ...]), ...]``."""
+        by_dimension: dict[str, list[dict]] = defaultdict(list)
+        for cut in sorted(self.cuts, key=lambda row: row["cut"]):
+            dimension, _, value = cut["cut"].partition("=")
+            by_dimension[dimension].append({**cut, "value": value})
+        return list(by_dimension.items())
+
+    @property
     def cuts_past_warning(self) -> list[dict]:
         return [cut for cut in self.cuts if _rank(cut["level"]) >= LEVEL_RANK[SignalLevel.WARNING]]
 
@@ -296,8 +305,9 @@ def _figures(contracts: list[MetricContract], signals: list, today: datetime.dat
         latest = history[-1] if history else None
         previous = history[-2] if len(history) > 1 else None
         change = latest[1] - previous[1] if latest and previous else None
+        change_text = delta_text(contract, change)
         improved = None
-        if change:
+        if change and not change_text.startswith("±"):
             improved = (change > 0) == (contract.direction == Direction.HIGHER_IS_BETTER)
         latest_cuts = [
             {
@@ -314,7 +324,7 @@ def _figures(contracts: list[MetricContract], signals: list, today: datetime.dat
                 period=latest[0] if latest else None,
                 value_text=contract.format_value(latest[1]) if latest else "—",
                 level=latest[2] if latest else SignalLevel.INSUFFICIENT_DATA,
-                delta_text=delta_text(contract, change),
+                delta_text=change_text,
                 improved=improved,
                 cuts=sorted(latest_cuts, key=lambda row: (-_rank(row["level"]), row["cut"])),
                 signal=worst_signal.get(contract.pk),

@@ -171,7 +171,7 @@ class NoteForm(forms.Form):
     text = forms.CharField(
         label=_("Notes"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         help_text=_("What was said and who follows up. Markdown."),
     )
 

@@ -208,7 +208,7 @@ def test_a_decision_type_the_forum_does_not_take_is_refused_on_the_form(client_f
     answer = client.post(
         url("session-record-decision", running), decision_post(running, type="scale"), **HTMX
     )
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     assert "Select a valid choice" in text_of(answer) and 'id="id_decision_type"' in answer.content.decode()
     plain = client.post(url("session-record-decision", running), decision_post(running, decision=""))
     assert plain.status_code == 400 and "<html" in plain.content.decode()
@@ -243,12 +243,12 @@ def test_an_action_without_closure_criterion_or_with_the_owner_as_reviewer_is_re
     answer = client.post(
         url("session-action-create", running), action_post(running, ops, closure_criterion=""), **HTMX
     )
-    assert answer.status_code == 400 and 'id="raise-action" hx-swap-oob="true"' in answer.content.decode()
+    assert answer.status_code == 422 and 'id="raise-action" hx-swap-oob="true"' in answer.content.decode()
     assert "This field is required" in text_of(answer)
     answer = client.post(
         url("session-action-create", running), action_post(running, ops, reviewer=ops.pk), **HTMX
     )
-    assert answer.status_code == 400 and "The reviewer must be someone other than the owner." in text_of(
+    assert answer.status_code == 422 and "The reviewer must be someone other than the owner." in text_of(
         answer
     )
     assert not Action.objects.exists() and not SessionOutcome.objects.exists()
@@ -275,7 +275,7 @@ def test_a_move_form_error_comes_back_in_its_row_and_without_javascript_on_the_p
     client = client_for(pm)
     move = url("session-action-move", running, readable_id=awaiting.readable_id, move="send_back")
     answer = client.post(move, {"comment": ""}, **HTMX)
-    assert answer.status_code == 400
+    assert answer.status_code == 422
     html = answer.content.decode()
     assert 'id="block-8-inputs"' in html and "This field is required" in text_of(answer)
     assert re.search(r'<details class="po-move" data-move="send_back" open>', html)
@@ -291,7 +291,7 @@ def test_escalating_lists_people_of_the_capability_and_refuses_a_stranger(
     move = url("session-action-move", running, readable_id=awaiting.readable_id, move="escalate")
     client = client_for(pm)
     refused = client.post(move, {"to": outsider.pk, "reason": "Need a decision"}, **HTMX)
-    assert refused.status_code == 400 and "Select a valid choice" in text_of(refused)
+    assert refused.status_code == 422 and "Select a valid choice" in text_of(refused)
     answer = client.post(move, {"to": architect.pk, "reason": "Need a decision"}, **HTMX)
     assert answer.status_code == 200
     awaiting.refresh_from_db()
@@ -310,7 +310,7 @@ def test_only_a_person_with_the_right_sees_and_uses_the_approve_button(
     assert approve not in client_for(architect).get(running.get_absolute_url()).content.decode()
     assert client_for(viewer).post(approve, {"comment": "Looks fine"}).status_code == 403
     owner = client_for(architect).post(approve, {"comment": "Mine"}, **HTMX)
-    assert owner.status_code == 400 and "its approval comes from someone else" in text_of(owner)
+    assert owner.status_code == 422 and "its approval comes from someone else" in text_of(owner)
     answer = client_for(risk_partner).post(
         approve, {"comment": "Regression eval green.", "agenda_block": "Release and experiments"}, **HTMX
     )

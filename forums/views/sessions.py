@@ -331,14 +331,17 @@ def _mmss(seconds: int) -> str:
 
 def _respond(request, page: SessionPage, regions, *, status=200, anchor=""):
     """The htmx answer (the changed regions, each swapped out of band) or, without htmx, the
-    whole page: after a success a redirect to it, after an error the page with the bound form."""
+    whole page: after a success a redirect to it, after an error the page with the bound form
+    (400, or 409 when the session or record was not in a state for the move)."""
     if request.htmx:
         context = page.context()
         html = "".join(
             render_to_string(f"{TEMPLATE}#{name}", {**context, **extra, "oob": True}, request=request)
             for name, extra in regions
         )
-        response = HttpResponse(html, status=status)
+        # Form errors come back to htmx as 422, not 400: django-htmx's debug script replaces the
+        # whole document with any 400 answer, which would wipe the meeting page in development.
+        response = HttpResponse(html, status=422 if status == 400 else status)
     elif status == 200:
         for text in page.done.values():
             messages.success(request, text)
