@@ -58,8 +58,18 @@ class ReviewPackAdmin(admin.ModelAdmin):
 
 @admin.register(ValueMemo)
 class ValueMemoAdmin(SimpleHistoryAdmin):
+    # Memos are generated, edited and sent through forums.memos (which keeps a sent memo as
+    # sent); the admin only reads them.
     list_display = ["capability", "month", "state", "recommendation", "sent_at"]
     list_filter = ["state", "month"]
+    readonly_fields = ["capability", "session", "month", "recommendation", "state", "generated_at", "sent_at"]
+    exclude = ["fields", "matrix"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class ScorecardRowInline(admin.TabularInline):

@@ -1021,7 +1021,9 @@ def _assumption_proposal(assumption, figures: dict[str, dict], month_label: str,
             "movement": _movement_words(movement, against=gettext("baseline")),
         }
         if figure["not_net"]:
-            text += " — " + gettext("improvement not net: %(reason)s") % {"reason": figure["not_net_reason"]}
+            text += " — " + gettext("improvement not net: %(reason)s") % {
+                "reason": figure["not_net_reason"].rstrip(".")
+            }
         texts.append(text)
     if "strongly_against" in verdicts:
         proposed = "invalidated"
@@ -1470,7 +1472,7 @@ def memo_build(
         *(
             gettext("signal %(metric)s%(cut)s at %(level)s")
             % {
-                "metric": s["metric_id"],
+                "metric": _ref(by_metric[s["metric_id"]]) if s["metric_id"] in by_metric else s["metric_id"],
                 "cut": f" [{s['cut']}]" if s["cut"] else "",
                 "level": _level_word(s["worst_level"]),
             }
@@ -1620,14 +1622,13 @@ def memo_build(
             "owner_id": owner.pk if owner else None,
             "next_session_at": _iso(next_session.scheduled_at) if next_session else None,
         },
-        "lines": {},
         "figures": {key: sections_figures[key] for key in ("outcome", "adoption", "risk", "cost")},
-        "releases": releases,
+        "release_rows": releases,
         "experiments": experiments,
         "incidents": month_incidents,
         "signals": signals,
         "actions": actions,
-        "assumptions": proposals,
+        "assumption_update": proposals,
         "judgments": {},
         "not_net": [
             {"metric_id": f["metric_id"], "reason": f["not_net_reason"], "url": f["url"]}
@@ -1642,17 +1643,19 @@ def memo_build(
             "incidents": [row["id"] for row in month_incidents],
         },
     }
-    fields["lines"] = _memo_lines(
-        capability=capability,
-        fields=fields,
-        own=own,
-        outcomes=outcomes,
-        primary=primary,
-        result=result,
-        session=session,
-        next_session=next_session,
-        month_label=month_label,
-        complaint_counts=(in_month, before),
+    fields.update(
+        _memo_lines(
+            capability=capability,
+            fields=fields,
+            own=own,
+            outcomes=outcomes,
+            primary=primary,
+            result=result,
+            session=session,
+            next_session=next_session,
+            month_label=month_label,
+            complaint_counts=(in_month, before),
+        )
     )
     return MemoDraft(fields=fields, evidence=evidence, result=result)
 
@@ -1802,13 +1805,13 @@ def _memo_lines(
     complaint_incidents = [i for i in incidents if i["source"] == "complaint"]
     in_month, before = complaint_counts
     complaint_extra = (
-        gettext("Complaint incidents: %(month)s in %(label)s (%(before)s the month before): %(ids)s")
+        gettext("Complaint incidents: %(month)s in %(label)s (%(before)s the month before).")
         % {
             "month": in_month,
             "label": month_label,
             "before": before,
-            "ids": ", ".join(i["id"] for i in complaint_incidents) or "—",
         }
+        + "".join(f"\n{i['id']} {i['severity_label']}: {i['title']}" for i in complaint_incidents)
         if in_month or before
         else ""
     )
@@ -1864,7 +1867,7 @@ def _memo_lines(
         ]
     }
 
-    releases = fields["releases"]
+    releases = fields["release_rows"]
     lines["releases"] = {
         "recent_releases": _join(
             (
@@ -1915,16 +1918,16 @@ def _memo_lines(
         ),
     }
 
-    proposals = fields["assumptions"]
+    proposals = fields["assumption_update"]
     lines["assumptions"] = {
         status: _join(
             (
-                gettext("%(id)s %(statement)s (now %(current)s): %(evidence)s")
+                gettext("%(id)s %(statement)s (now %(current)s; tested by %(contracts)s)")
                 % {
                     "id": p["id"],
                     "statement": p["statement"],
                     "current": p["status_label"].lower(),
-                    "evidence": p["evidence"],
+                    "contracts": ", ".join(p["contracts"]) or gettext("no contract"),
                 }
                 for p in proposals
                 if p["proposed"] == status
@@ -1943,10 +1946,13 @@ def _memo_lines(
         " " + gettext("%(decision)s is blocked: %(reason)s") % {"decision": b["label"], "reason": b["reason"]}
         for b in result["blocked"]
     )
+    trigger_lines = ("outcome", "complaints", "customer_harm", "cost_per_case")
     trigger_contracts = [
         f["metric_id"]
-        for f in own
-        if f["line"] in ("outcome", "complaints", "customer_harm", "cost_per_case")
+        for f in sorted(
+            own, key=lambda f: trigger_lines.index(f["line"]) if f["line"] in trigger_lines else 9
+        )
+        if f["line"] in trigger_lines
     ]
     lines["decision"] = {
         "decision": gettext("Recommended: %(decision)s.") % {"decision": result["label"]} + blocked,
@@ -2041,9 +2047,18 @@ def _check_month(month: datetime.date, today: datetime.date) -> datetime.date:
     return month
 
 
+def _marked(fields: dict, result: MatrixResult) -> dict:
+    """The matrix's result with the contracts below E3 its fired figures rest on (playbook 11.2:
+    a decision resting on evidence below E3 is marked)."""
+    data = result.as_dict()
+    cited = " ".join(figure["basis"] for figure in data["figures"])
+    data["below_e3"] = [metric_id for metric_id in fields.get("below_e3") or [] if metric_id in cited]
+    return data
+
+
 def _store(memo: ValueMemo, draft: MemoDraft) -> None:
     memo.fields = draft.fields
-    memo.matrix = {"evidence": draft.evidence.as_dict(), "result": draft.result.as_dict()}
+    memo.matrix = {**_marked(draft.fields, draft.result), "evidence": draft.evidence.as_dict()}
     memo.recommendation = draft.result.decision
 
 
@@ -2152,7 +2167,7 @@ def memo_update(
     fresh = _lock(memo)
     _require_draft(fresh)
     fields = dict(fresh.fields)
-    new_lines = {section: dict(values) for section, values in (fields.get("lines") or {}).items()}
+    new_lines = {section: dict(fields.get(section) or {}) for section in SECTION_KEYS}
     for section, values in (lines or {}).items():
         if section not in LINE_KEYS or not isinstance(values, dict):
             raise DomainError(
@@ -2194,10 +2209,14 @@ def memo_update(
     )
     result = decision_matrix(evidence)
     new_lines.setdefault("decision_requested", {})["recommendation"] = _recommendation_text(result.as_dict())
-    fields["lines"] = new_lines
+    fields.update(new_lines)
     fields["meta"] = {**fields.get("meta", {}), "edited_at": _iso(timezone.now()), "edited_by": _person(by)}
     fresh.fields = fields
-    fresh.matrix = {**(fresh.matrix or {}), "result": result.as_dict(), "judged": evidence.as_dict()}
+    fresh.matrix = {
+        **_marked(fields, result),
+        "evidence": (fresh.matrix or {}).get("evidence") or {},
+        "judged": evidence.as_dict(),
+    }
     fresh.recommendation = result.decision
     fresh._history_user = by
     fresh._change_reason = "edited"
@@ -2285,7 +2304,7 @@ def _cited_records(memo: ValueMemo) -> list:
 def _review_plan(memo: ValueMemo, assumption_reviews) -> list[dict]:
     """The assumption reviews to write: the memo's proposals as they stand, or the forum's
     choices (each accepted with the proposed status or another one, with its evidence)."""
-    proposals = {p["pk"]: p for p in (memo.fields or {}).get("assumptions") or []}
+    proposals = {p["pk"]: p for p in (memo.fields or {}).get("assumption_update") or []}
     if assumption_reviews is None:
         return [
             {"pk": pk, "status": p["proposed"], "evidence": p["evidence"], "expires_on": None}
@@ -2378,7 +2397,7 @@ def memo_decide(
             field="type",
         )
     plan = _review_plan(fresh, assumption_reviews)
-    live = [p for p in (fresh.fields or {}).get("assumptions") or []]
+    live = [p for p in (fresh.fields or {}).get("assumption_update") or []]
     if live and not plan:
         raise DomainError(
             gettext(
@@ -2396,7 +2415,7 @@ def memo_decide(
                 field=f"assumption_{item['pk']}",
             )
 
-    result = (fresh.matrix or {}).get("result") or {}
+    result = fresh.matrix or {}
     record = decision_record(
         capability=fresh.capability,
         by=by,
@@ -2406,7 +2425,7 @@ def memo_decide(
         owner=owner,
         evidence=_cited_records(fresh),
         review_trigger=review_trigger
-        or ((fresh.fields or {}).get("lines", {}).get("decision", {}).get("next_review_trigger", "")),
+        or (((fresh.fields or {}).get("decision") or {}).get("next_review_trigger", "")),
         forum_session=session,
         details={
             "value_memo": fresh.pk,
@@ -2467,7 +2486,7 @@ def memo_sections(memo: ValueMemo) -> list[dict]:
     """The memo's sections in the order of 8.4, each with its lines (label, text) and the
     figures behind them, for the page and the export."""
     fields = memo.fields or {}
-    lines = fields.get("lines") or {}
+    lines = fields
     figures = fields.get("figures") or {}
     sections = []
     for key, heading, line_specs in SECTIONS:
@@ -2493,7 +2512,7 @@ def memo_text(memo: ValueMemo) -> str:
     """The memo as Markdown: what the attendees receive and what the export gives."""
     fields = memo.fields or {}
     meta = fields.get("meta") or {}
-    result = (memo.matrix or {}).get("result") or {}
+    result = memo.matrix or {}
     lines = [
         f"# {MEMO_TITLE}",
         "",

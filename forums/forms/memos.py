@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from actions.forms import style_widgets
 from assumptions.choices import AssumptionStatus
 from decisions.choices import DecisionType
 from forums.choices import Cadence
@@ -56,6 +57,7 @@ class MemoGenerateForm(forms.Form):
             .select_related("forum")
             .order_by("-scheduled_at")
         )
+        style_widgets(self.fields)
 
 
 def line_field_name(section: str, line: str) -> str:
@@ -69,7 +71,7 @@ class MemoEditForm(forms.Form):
     def __init__(self, *args, memo, **kwargs):
         super().__init__(*args, **kwargs)
         self.memo = memo
-        lines = (memo.fields or {}).get("lines") or {}
+        lines = memo.fields or {}
         self.groups = []
         for section, heading, line_specs in SECTIONS:
             names = []
@@ -98,6 +100,7 @@ class MemoEditForm(forms.Form):
                 ),
             )
             self.judgment_names.append(f"judgment__{key}")
+        style_widgets(self.fields)
 
     def grouped_fields(self):
         return [(heading, [self[name] for name in names]) for heading, names in self.groups]
@@ -145,7 +148,7 @@ class MemoDecideForm(forms.Form):
     options = forms.CharField(
         label=_("Options considered"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace small"}),
+        widget=forms.Textarea(attrs={"rows": 6, "class": "form-control font-monospace small"}),
         help_text=_("The matrix's rows, as the memo shows them; add what else the forum weighed."),
     )
 
@@ -153,7 +156,7 @@ class MemoDecideForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.memo = memo
         fields = memo.fields or {}
-        lines = fields.get("lines") or {}
+        lines = fields
         meta = fields.get("meta") or {}
         types = sorted({value for values in DECISION_TYPES.values() for value in values})
         labels = dict(DecisionType.choices)
@@ -163,7 +166,7 @@ class MemoDecideForm(forms.Form):
         self.fields["decision"].initial = memo.recommendation
         self.fields["text"].initial = (lines.get("decision") or {}).get("decision", "")
         self.fields["review_trigger"].initial = (lines.get("decision") or {}).get("next_review_trigger", "")
-        self.fields["options"].initial = options_considered((memo.matrix or {}).get("result") or {})
+        self.fields["options"].initial = options_considered(memo.matrix or {})
         self.fields["owner"].queryset = (
             get_user_model()
             .objects.filter(is_active=True)
@@ -175,7 +178,7 @@ class MemoDecideForm(forms.Form):
         )
         self.fields["owner"].initial = meta.get("owner_id")
         self.assumption_rows = []
-        for proposal in fields.get("assumptions") or []:
+        for proposal in fields.get("assumption_update") or []:
             pk = proposal["pk"]
             status = forms.ChoiceField(
                 label=_("Status"),
@@ -210,6 +213,7 @@ class MemoDecideForm(forms.Form):
                     "expires_on": f"assumption_{pk}_expires_on",
                 }
             )
+        style_widgets(self.fields)
 
     def bound_assumption_rows(self):
         return [

@@ -275,7 +275,7 @@ def test_memo_figures_equal_the_planted_observations(world, pm):
     assert movement["ci_high"] == pytest.approx(-0.02 + half)
     assert movement["moved"] == "improved"
     assert (movement["before_rows"], movement["after_rows"]) == (28, 31)
-    lines = memo.fields["lines"]["outcome"]
+    lines = memo.fields["outcome"]
     assert f"{OUTCOME} (E3): 12.0% (first 4 weeks from 2026-01-05)" in lines["baseline"]
     assert f"{OUTCOME} (E3): 10.0% in 2026-03 (ok)" in lines["current"]
     assert f"{OUTCOME} (E3): -2.0 pts (improved)" in lines["movement"]
@@ -289,7 +289,7 @@ def test_memo_figures_equal_the_planted_observations(world, pm):
     assert cost["line"] == "cost_per_case"
     assert (
         "cc_agent_assist.cost_per_case (E5): 0.997 GBP in 2026-03 (ok)"
-        in memo.fields["lines"]["cost"]["cost_per_case"]
+        in memo.fields["cost"]["cost_per_case"]
     )
 
 
@@ -300,22 +300,32 @@ def test_every_figure_names_its_contract_and_evidence_level_and_below_e3_is_mark
     assert quality["below_e3"] is True
     assert quality["line"] == "quality_control"
     assert memo.fields["below_e3"] == ["cc_agent_assist.qa_defect_sample_rate"]
-    assert (
-        "cc_agent_assist.qa_defect_sample_rate (E2, below E3)"
-        in memo.fields["lines"]["risk"]["quality_control"]
-    )
+    assert "cc_agent_assist.qa_defect_sample_rate (E2, below E3)" in memo.fields["risk"]["quality_control"]
     for section in ("outcome", "adoption", "risk", "cost"):
         for row in memo.fields["figures"][section]:
             assert row["metric_id"] and row["evidence_level"]
-    assert memo.fields["lines"]["cost"]["human_review_load"] == (
+    assert memo.fields["cost"]["human_review_load"] == (
         "No metric contract measures the human review load: an evidence gap."
     )
+
+
+def test_the_memo_keeps_the_json_shape_its_model_documents(world, pm):
+    # ValueMemo: ``fields`` holds the sections and lines of 8.4 ({"outcome": {"baseline": ...}}),
+    # ``matrix`` the recommended decision, the pattern, its figures and what blocked a net claim.
+    # The monthly pack (forums.packs) reads both.
+    memo = generate(world, pm)
+    for key, _heading, lines in SECTIONS:
+        assert set(memo.fields[key]) == {line for line, _label in lines}
+    assert {"decision", "label", "pattern", "figures", "blocked", "missing", "rows", "evidence"} <= set(
+        memo.matrix
+    )
+    assert memo.matrix["decision"] == memo.recommendation
 
 
 def test_a_healthy_month_recommends_scale_on_the_figures_of_the_data(world, pm):
     memo = generate(world, pm)
     assert memo.recommendation == MemoDecision.SCALE
-    result = memo.matrix["result"]
+    result = memo.matrix
     assert result["pattern"] == "Outcome improves, adoption durable, risk stable, cost acceptable"
     figures = {f["name"]: f for f in result["figures"]}
     assert figures["outcome_movement"]["value"] == "improved"
@@ -327,7 +337,7 @@ def test_a_healthy_month_recommends_scale_on_the_figures_of_the_data(world, pm):
         "cc_agent_assist.cost_per_case (E5): 0.997 GBP (ok; warning 1.5 GBP)"
         in figures["cost_acceptable"]["basis"]
     )
-    assert memo.fields["lines"]["decision_requested"]["recommendation"].startswith("Scale — pattern:")
+    assert memo.fields["decision_requested"]["recommendation"].startswith("Scale — pattern:")
 
 
 def test_an_improvement_flagged_not_net_blocks_scale_and_the_memo_says_why(world, pm):
@@ -338,15 +348,15 @@ def test_an_improvement_flagged_not_net_blocks_scale_and_the_memo_says_why(world
     memo = generate(world, pm)
     assert memo.recommendation != MemoDecision.SCALE
     assert memo.recommendation == MemoDecision.CONTINUE
-    [blocked] = memo.matrix["result"]["blocked"]
+    [blocked] = memo.matrix["blocked"]
     assert blocked["decision"] == "scale"
     assert blocked["contracts"] == [OUTCOME]
     assert blocked["basis"] == reason
     assert memo.fields["not_net"] == [
         {"metric_id": OUTCOME, "reason": reason, "url": world["outcome"].get_absolute_url()}
     ]
-    assert f"NOT NET: {reason}" in memo.fields["lines"]["outcome"]["movement"]
-    assert "Scale is blocked" in memo.fields["lines"]["decision"]["decision"]
+    assert f"NOT NET: {reason}" in memo.fields["outcome"]["movement"]
+    assert "Scale is blocked" in memo.fields["decision"]["decision"]
 
 
 def test_a_regression_after_a_recent_release_recommends_rollback_or_hotfix(world, pm):
@@ -396,31 +406,28 @@ def test_a_regression_after_a_recent_release_recommends_rollback_or_hotfix(world
     assert memo.fields["citations"]["releases"] == [release.readable_id]
     assert (
         f"{release.readable_id} prompt: Shorter billing suggestions, v11 → v12"
-        in (memo.fields["lines"]["releases"]["recent_releases"])
+        in (memo.fields["releases"]["recent_releases"])
     )
 
 
 def test_the_session_date_is_the_deadline_and_the_forum_owner_owns_the_decision(world, pm):
     memo = generate(world, pm)
     assert memo.session == world["session"]
-    assert memo.fields["lines"]["decision_requested"]["deadline"] == "2026-04-01 14:00"
+    assert memo.fields["decision_requested"]["deadline"] == "2026-04-01 14:00"
     assert memo.fields["meta"]["owner_id"] == pm.pk
-    assert (
-        memo.fields["lines"]["capability"]["product"]
-        == "Contact-centre agent assist (medium risk, production)"
-    )
+    assert memo.fields["capability"]["product"] == "Contact-centre agent assist (medium risk, production)"
 
 
 def test_the_ledger_update_proposes_statuses_from_the_contracts_that_test_each_assumption(world, pm):
     memo = generate(world, pm)
-    proposals = {p["id"]: p for p in memo.fields["assumptions"]}
+    proposals = {p["id"]: p for p in memo.fields["assumption_update"]}
     value = proposals[world["value_assumption"].readable_id]
     assert value["proposed"] == "confirmed"
     assert f"{OUTCOME} (E3): 10.0% in 2026-03 (ok), baseline 12.0%" in value["evidence"]
     untested = proposals[world["untested_assumption"].readable_id]
     assert untested["proposed"] == "needs_evidence"
     assert "cc_agent_assist.citation_click_rate: no active contract" in untested["evidence"]
-    assert world["value_assumption"].readable_id in memo.fields["lines"]["assumptions"]["confirmed"]
+    assert world["value_assumption"].readable_id in memo.fields["assumptions"]["confirmed"]
 
 
 def test_a_breach_that_worsened_since_the_baseline_proposes_invalidating_the_assumption(world, pm):
@@ -429,7 +436,7 @@ def test_a_breach_that_worsened_since_the_baseline_proposes_invalidating_the_ass
         numerator=17, value=0.17
     )
     memo = generate(world, pm)
-    proposals = {p["id"]: p["proposed"] for p in memo.fields["assumptions"]}
+    proposals = {p["id"]: p["proposed"] for p in memo.fields["assumption_update"]}
     assert proposals[world["value_assumption"].readable_id] == "invalidated"
     assert memo.matrix["evidence"]["value_thesis_weak"] is True
 
@@ -446,7 +453,7 @@ def test_regenerating_a_draft_replaces_it_edits_included(world, pm):
     again = generate(world, pm)
     assert again.pk == memo.pk
     assert ValueMemo.objects.count() == 1
-    assert again.fields["lines"]["adoption"]["work_as_done"].startswith("Not recorded")
+    assert again.fields["adoption"]["work_as_done"].startswith("Not recorded")
     assert again.matrix["evidence"]["cost_acceptable"] is False
     assert again.recommendation != MemoDecision.SCALE
 
@@ -460,13 +467,13 @@ def test_editing_a_draft_keeps_the_lines_and_runs_the_matrix_again_on_the_judgme
         judgments={"manual_review_unscalable": "Every suggestion on hardship calls is checked by a QA lead."},
     )
     memo.refresh_from_db()
-    assert memo.fields["lines"]["adoption"]["work_as_done"] == "两名坐席在移动端跳过了建议面板。"
+    assert memo.fields["adoption"]["work_as_done"] == "两名坐席在移动端跳过了建议面板。"
     assert memo.recommendation == MemoDecision.REDESIGN_OPERATING_MODEL
-    fired = {f["name"]: f for f in memo.matrix["result"]["figures"]}
+    fired = {f["name"]: f for f in memo.matrix["figures"]}
     assert fired["manual_review_unscalable"]["basis"] == (
         "stated in the memo: Every suggestion on hardship calls is checked by a QA lead."
     )
-    assert memo.fields["lines"]["decision_requested"]["recommendation"].startswith(
+    assert memo.fields["decision_requested"]["recommendation"].startswith(
         "Redesign operating model before expansion"
     )
     assert memo.fields["meta"]["edited_by"]
@@ -478,7 +485,7 @@ def test_the_recommendation_is_the_matrix_and_cannot_be_typed(world, pm):
         memo_update(memo=memo, by=pm, lines={"decision_requested": {"recommendation": "Scale everywhere"}})
     assert error.value.field == "decision_requested.recommendation"
     memo.refresh_from_db()
-    assert memo.fields["lines"]["decision_requested"]["recommendation"].startswith("Scale — pattern:")
+    assert memo.fields["decision_requested"]["recommendation"].startswith("Scale — pattern:")
 
 
 @pytest.mark.parametrize(
@@ -491,12 +498,12 @@ def test_the_recommendation_is_the_matrix_and_cannot_be_typed(world, pm):
 )
 def test_an_empty_or_unknown_line_is_refused_naming_it(world, pm, lines, field):
     memo = generate(world, pm)
-    before = dict(memo.fields["lines"]["outcome"])
+    before = dict(memo.fields["outcome"])
     with pytest.raises(DomainError) as error:
         memo_update(memo=memo, by=pm, lines=lines)
     assert error.value.field == field
     memo.refresh_from_db()
-    assert memo.fields["lines"]["outcome"] == before
+    assert memo.fields["outcome"] == before
 
 
 def test_a_viewer_cannot_generate_or_edit(world, pm, viewer):

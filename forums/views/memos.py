@@ -3,6 +3,8 @@ with its decision matrix, generating, editing, sending, recording the forum's de
 Markdown export, and the memo panel of a monthly session. Thin: load, bind, call
 ``forums.memos``, render or redirect."""
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -40,7 +42,8 @@ def _form_error(form, error: DomainError) -> None:
 def memo_list(request):
     """Every memo the person may read, newest month first, filtered by month and capability."""
     capabilities = list(Capability.objects.visible_to(request.user).order_by("name"))
-    memos = memos_visible_to(request.user).order_by("-month", "capability__name")
+    # The list reads the matrix, never the memo's sections (the large part of each row).
+    memos = memos_visible_to(request.user).defer("fields").order_by("-month", "capability__name")
     month = month_from_text(request.GET.get("month", ""))
     slug = request.GET.get("capability", "")
     if month:
@@ -62,13 +65,16 @@ def memo_list(request):
 
 
 def _render_memo(request, memo, *, status=200):
-    result = (memo.matrix or {}).get("result") or {}
+    result = memo.matrix or {}
+    meta = (memo.fields or {}).get("meta") or {}
+    edited_at = datetime.datetime.fromisoformat(meta["edited_at"]) if meta.get("edited_at") else None
     return render(
         request,
         "forums/memo_detail.html",
         {
             "memo": memo,
-            "meta": (memo.fields or {}).get("meta") or {},
+            "meta": meta,
+            "edited_at": edited_at,
             "sections": memo_sections(memo),
             "result": result,
             "fields": memo.fields or {},
