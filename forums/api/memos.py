@@ -66,7 +66,7 @@ class MemoEditSerializer(serializers.Serializer):
     judgments = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
 
 
-class AssumptionReviewSerializer(serializers.Serializer):
+class MemoAssumptionReviewSerializer(serializers.Serializer):
     assumption = serializers.IntegerField()
     status = serializers.ChoiceField(
         choices=[
@@ -87,7 +87,7 @@ class MemoDecideSerializer(serializers.Serializer):
     owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True))
     review_trigger = serializers.CharField(required=False, allow_blank=True)
     options = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    assumption_reviews = AssumptionReviewSerializer(
+    assumption_reviews = MemoAssumptionReviewSerializer(
         many=True,
         required=False,
         allow_null=True,

@@ -163,10 +163,11 @@ def test_the_pm_generates_edits_sends_and_decides_through_the_pages(client_for, 
     assert "recommendation" not in {name.split("__")[-1] for name in form.context["form"].fields}
     body = {name: field.initial for name, field in form.context["form"].fields.items()}
     body = {name: value or "" for name, value in body.items()}
-    body["adoption__work_as_done"] = "Agents paste the suggestion into the wrap note, then edit it."
+    body["adoption__work_as_done"] = "坐席先把建议粘贴进小结，再逐句修改。"
     assert client.post(url("memo-edit", memo), body).status_code == 302
     memo.refresh_from_db()
-    assert memo.fields["adoption"]["work_as_done"].startswith("Agents paste")
+    assert memo.fields["adoption"]["work_as_done"] == "坐席先把建议粘贴进小结，再逐句修改。"
+    assert "坐席先把建议粘贴进小结，再逐句修改。" in client.get(url("memo-detail", memo)).content.decode()
 
     assert client.post(url("memo-send", memo)).status_code == 302
     memo.refresh_from_db()
@@ -340,7 +341,9 @@ def test_a_monthly_session_page_carries_the_memo_panel(client_for, pm, world):
 def test_the_panel_lists_each_capability_in_scope_with_its_memo_and_a_generate_button(client_for, pm, world):
     client = client_for(pm)
     panel_url = reverse("forums:session-memos", kwargs={"pk": world["session"].pk})
-    fragment = client.get(panel_url, headers={"HX-Request": "true"}).content.decode()
+    answer = client.get(panel_url, headers={"HX-Request": "true"})
+    assert "HX-Request" in answer["Vary"]
+    fragment = answer.content.decode()
     assert "<html" not in fragment
     assert world["capability"].name in fragment
     assert "not generated" in fragment
