@@ -2,10 +2,12 @@
 WeasyPrint alone rendering the same HTML (the floor). Prints ``name value unit`` lines:
 
     contracts / charts     size of the pack (active contracts, trend charts drawn)
-    pack_s                 pack_snapshot + chart PNGs (kaleido) + HTML + WeasyPrint PDF (best of 3;
-                           the process's kaleido/Chromium session is warmed up first, as in a worker)
+    pack_s                 what forums.pack_delivery.pack_render does for a session: pack_snapshot +
+                           chart PNGs (kaleido) + HTML + WeasyPrint PDF (best of 3; the process's
+                           kaleido/Chromium session is warmed up first, as in a worker)
     weasyprint_floor_s     WeasyPrint alone rendering the very same HTML, charts inlined (best of 3)
     pack_vs_floor          pack_s / weasyprint_floor_s (goal: <= 1.5)
+    snapshot_s, charts_s   the two parts of pack_s before WeasyPrint, timed apart (best of 3)
 
 By default it seeds the demo organisation (``seed_demo``) into a throw-away SQLite file; with
 ``--use-current-db`` it reads whatever DATABASE_URL holds (run ``seed_demo`` there first).
@@ -53,7 +55,7 @@ def main(argv):
 
     from forums import charts_static
     from forums.packs import pack_snapshot
-    from forums.pdf import chart_images, pack_html
+    from forums.pdf import chart_images, pack_html, render_pack
     from portfolio.models import Capability
 
     if not use_current:
@@ -79,8 +81,8 @@ def main(argv):
     def whole_pack():
         snapshot = build()
         charts = chart_images(snapshot)
-        html = pack_html(snapshot, charts=charts)
-        return HTML(string=html).write_pdf(), html, snapshot, charts
+        pdf, _pages = render_pack(snapshot, charts=charts)
+        return pdf, snapshot, charts
 
     start = time.perf_counter()
     charts_static.figure_png(
@@ -89,8 +91,12 @@ def main(argv):
         )
     )
     warmup = time.perf_counter() - start
-    pack_s, (pdf, html, snapshot, charts) = best_of(3, whole_pack)
-    floor_s, _ = best_of(3, lambda: HTML(string=html).write_pdf())
+    pack_s, (pdf, snapshot, charts) = best_of(3, whole_pack)
+    html = pack_html(snapshot, charts=charts)
+    floor_s, floor_pdf = best_of(3, lambda: HTML(string=html).write_pdf())
+    assert floor_pdf == pdf, "the floor must render the very same document"
+    snapshot_s, _ = best_of(3, build)
+    charts_s, _ = best_of(3, lambda: chart_images(snapshot))
     contracts = sum(
         len(s.get("rows", []))
         for s in snapshot["sections"]
@@ -104,6 +110,8 @@ def main(argv):
     print(f"charts {len(charts)} count")
     print(f"pdf_bytes {len(pdf)} bytes")
     print(f"kaleido_start_s {warmup:.3f} s")
+    print(f"snapshot_s {snapshot_s:.3f} s")
+    print(f"charts_s {charts_s:.3f} s")
     print(f"pack_s {pack_s:.3f} s")
     print(f"weasyprint_floor_s {floor_s:.3f} s")
     print(f"pack_vs_floor {pack_s / floor_s:.2f} ratio")

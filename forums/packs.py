@@ -117,6 +117,14 @@ def _iso(value) -> str | None:
     return value.isoformat()
 
 
+def _when(value: datetime.datetime | None) -> str:
+    """``2026-03-03 10:00 GMT``: a moment in the organisation's zone, named."""
+    if value is None:
+        return ""
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return local.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
 def _person(user) -> str:
     if user is None:
         return ""
@@ -576,6 +584,9 @@ def pack_snapshot(
             "cadence_label": _cadence_label(cadence),
             "session_at": _iso(session_at),
             "built_at": _iso(built_at),
+            # As people read them, in the organisation's zone (the ISO values above are for machines).
+            "session_at_text": _when(session_at),
+            "built_at_text": _when(built_at),
             "capabilities": [capability.name for capability in capabilities],
         },
         "sections": sections,
