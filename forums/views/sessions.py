@@ -98,7 +98,8 @@ class SessionPage:
 
     @cached_property
     def moves(self) -> list[dict]:
-        """The session's state moves this person may make, the one it waits for first."""
+        """The session's state moves this person may make, the one it waits for first. Sending
+        the pack is the pack panel's move (it builds and e-mails the pack)."""
         if not self.can_edit:
             return []
         primary = NEXT_MOVE.get(self.state)
@@ -110,13 +111,9 @@ class SessionPage:
                 "primary": move == primary,
             }
             for move in self.session.available_moves()
+            if move != "mark_pack_sent"
         ]
         return sorted(moves, key=lambda m: not m["primary"])
-
-    @cached_property
-    def pack_refusal(self) -> str:
-        ok, reason = self.session.can_send_pack()
-        return "" if ok or not self.is_before else reason
 
     @cached_property
     def decision_requested_form(self):

@@ -72,7 +72,7 @@
     var box = document.getElementById("meeting-errors");
     if (!box) { return; }
     var status = event.detail.xhr.status;
-    box.textContent = status === 403 ? "You may not do this here (403)." : "The server refused this (" + status + ").";
+    box.textContent = status === 403 ? box.dataset.text403 : fill(box.dataset.textOther, { status: status });
     box.classList.remove("visually-hidden");
     box.classList.add("alert", "alert-danger");
   });
