@@ -214,16 +214,14 @@ class Figure:
 
     @property
     def cohorts(self) -> list[tuple[str, list[dict]]]:
-        """The latest cuts by dimension, ``[("intent", [{"cut": "billing", ...}, ...]), ...]``."""
-        by_dimension: dict[str, list[dict]] = defaultdict(list)
-        for cut in sorted(self.cuts, key=lambda row: row["cut"]):
-            dimension, _, value = cut["cut"].partition("=")
-            by_dimension[dimension].append({**cut, "value": value})
-        return list(by_dimension.items())
+        """The latest cuts by dimension, ``[("intent", [{"value": "billing", ...}, ...]), ...]``."""
+        return _by_dimension(self.cuts)
 
     @property
-    def cuts_past_warning(self) -> list[dict]:
-        return [cut for cut in self.cuts if _rank(cut["level"]) >= LEVEL_RANK[SignalLevel.WARNING]]
+    def cohorts_past_warning(self) -> list[tuple[str, list[dict]]]:
+        return _by_dimension(
+            [cut for cut in self.cuts if _rank(cut["level"]) >= LEVEL_RANK[SignalLevel.WARNING]]
+        )
 
     @property
     def alarming(self) -> bool:
@@ -238,6 +236,14 @@ class Figure:
     @property
     def level_label(self) -> str:
         return level_label(self.level)
+
+
+def _by_dimension(cuts: list[dict]) -> list[tuple[str, list[dict]]]:
+    by_dimension: dict[str, list[dict]] = defaultdict(list)
+    for cut in sorted(cuts, key=lambda row: row["cut"]):
+        dimension, _, value = cut["cut"].partition("=")
+        by_dimension[dimension].append({**cut, "value": value})
+    return list(by_dimension.items())
 
 
 def _rank(level: str) -> int:

@@ -429,7 +429,20 @@ def test_the_live_inputs_give_each_block_its_figures_and_records(
         False,
     )
     assert figure.alarming and figure.below_e3 and figure.signal == signal
-    assert [cut["cut"] for cut in figure.cuts_past_warning] == ["intent=billing"]
+    assert figure.cohorts_past_warning == [
+        (
+            "intent",
+            [
+                {
+                    "cut": "intent=billing",
+                    "value": "billing",
+                    "value_text": "19.5%",
+                    "level": "breach",
+                    "level_label": "Breach",
+                }
+            ],
+        )
+    ]
     decisions = inputs.for_block("decisions")
     assert decisions["releases"] == [release] and decisions["signals"] == [signal]
     assert decisions["actions"] == [overdue]
