@@ -91,7 +91,7 @@ def test_the_pack_page_shows_the_stored_snapshot_with_its_stored_images(client_f
         assert heading.replace("&", "&amp;") in html, heading
     assert f'src="data:image/png;base64,{png}"' in html
     assert url("-pdf", session) in html and session.get_absolute_url() in html
-    assert pack.snapshot["meta"]["built_at"] in html
+    assert pack.snapshot["meta"]["built_at_text"] in html
 
 
 def test_the_pack_page_and_pdf_are_404_before_a_pack_is_built(client_for, pm, session):
