@@ -8,7 +8,7 @@ a pack rebuilt later shows the trend as it was sent; they use the styles of cont
 Speed (bench/packs.py): a pack draws about a dozen charts. Two things cost most of that time
 and are avoided here, with the same pictures as a result:
 
-- kaleido reloads a tab (plotly.js, ~3.5 MB of script) after every figure, a defensive reset.
+- kaleido reloads a tab (plotly.js, 4.8 MB of script) after every figure, a defensive reset.
   ``Plotly.toImage`` draws into a detached element it purges itself, so the page holds no state
   between figures; ``_ReusingKaleido`` reuses a tab for ``RELOAD_EVERY`` figures instead, and a
   failed render throws the whole session away (the next call starts a clean one).
