@@ -326,3 +326,61 @@ def test_every_heading_of_the_cadence_is_in_the_pdf_even_when_empty(cadence):
     for heading in section_headings(cadence):
         assert heading in text, heading
     assert text.count("Nothing to report") == len(section_headings(cadence)) - 1  # all but the decision
+
+
+# --- chart images ------------------------------------------------------------------------------
+
+
+def _row(name, values, **extra):
+    return {
+        "name": name,
+        "metric_id": f"cc.{len(values)}",
+        "evidence_level": "E3",
+        "unit": "%",
+        "trend": values,
+        "trend_periods": [f"2026-01-{day:02d}" for day in range(5, 5 + 7 * len(values), 7)],
+        "trend_levels": ["ok"] * len(values),
+        "thresholds": {"target": 10.0, "warning": 12.0, "breach": 15.0, "stop": None},
+        **extra,
+    }
+
+
+def test_a_chart_figure_has_its_threshold_lines_and_shows_typed_text_as_text():
+    figure = charts_static.snapshot_figure(_row("Repeat <b>contact</b>", [9.0, 11.0, 13.0]))
+    lines = {(shape["y0"], shape["line"]["dash"]) for shape in figure["layout"]["shapes"]}
+    assert lines == {(10.0, "dot"), (12.0, "dash"), (15.0, "dashdot")}  # no stop line: none set
+    assert [label["text"] for label in figure["layout"]["annotations"]] == [
+        "target 10",
+        "warning 12",
+        "breach 15",
+    ]
+    assert "Repeat &lt;b&gt;contact&lt;/b&gt;" in figure["layout"]["title"]["text"]
+    assert figure["data"][0]["y"] == [9.0, 11.0, 13.0]
+
+
+def test_a_reused_tab_draws_each_figure_as_a_fresh_tab_would():
+    """Tabs are not reloaded between figures: drawing A after B on the same tabs must give the
+    very image A gives first, and B must not be A (the page keeps nothing between figures)."""
+    first = _row("First", [9.0, 11.0, 13.0, 16.0])
+    second = _row("Second", [20.0, 5.0], thresholds={"stop": 18.0})
+    a1, b, a2, b2 = charts_static.figures_png(
+        [charts_static.snapshot_figure(r) for r in (first, second, first, second)]
+    )
+    a3 = charts_static.figure_png(charts_static.snapshot_figure(first))
+    assert a1.startswith(b"\x89PNG") and a1 == a2 == a3
+    assert b == b2 and b != a1
+
+
+def test_a_failed_render_discards_the_chart_browser(monkeypatch):
+    charts_static.figure_png(charts_static.snapshot_figure(_row("Warm", [1.0, 2.0])))
+    broken = charts_static._session
+
+    async def fail(*args, **kwargs):
+        raise RuntimeError("tab crashed")
+
+    monkeypatch.setattr(broken.kaleido, "calc_fig", fail)
+    with pytest.raises(RuntimeError, match="tab crashed"):
+        charts_static.figure_png(charts_static.snapshot_figure(_row("Boom", [1.0, 2.0])))
+    assert charts_static._session is None
+    png = charts_static.figure_png(charts_static.snapshot_figure(_row("Again", [1.0, 2.0])))
+    assert png.startswith(b"\x89PNG") and charts_static._session is not broken
