@@ -88,7 +88,7 @@ MOVES: dict[str, str] = {
 }
 
 MOVE_LABELS = {
-    "mark_pack_sent": _("Mark pack sent"),
+    "mark_pack_sent": _("Send the review pack"),
     "start": _("Start the meeting"),
     "end_meeting": _("End the meeting"),
     "publish_minutes": _("Publish minutes"),
@@ -217,8 +217,114 @@ WEEKLY_AGENDA: list[dict] = [
 ]
 
 
+def _blocks(*rows: tuple[int, str, str, str]) -> list[dict]:
+    return [{"minutes": m, "title": t, "inputs": i, "outputs": o} for m, t, i, o in rows]
+
+
+# The agenda each other cadence starts from, built from what the playbook says the forum decides
+# and reads (6.1; 8.2 for the monthly pack; 9.2-9.4 for the quarter; 13.3 for experiments; the
+# podcast's rituals). A team edits them like any agenda; block titles pick the live inputs the
+# session page shows (forums.meeting.BLOCK_KINDS), so they name what the block is about.
+CADENCE_AGENDAS: dict[str, list[dict]] = {
+    Cadence.WEEKLY_OPS_REVIEW: WEEKLY_AGENDA,
+    Cadence.DAILY_SIGNAL_TRIAGE: _blocks(
+        (
+            5,
+            "Decision requests",
+            "signals opened in the last 24 hours, Sev1/Sev2 incidents",
+            "agenda priority",
+        ),
+        (5, "Reliability and SLO", "latency, availability, fallback", "mitigate / escalate"),
+        (5, "Risk / complaints", "harm signals, stop rules, overrides", "rollback / restrict / escalate"),
+    ),
+    Cadence.MONTHLY_VALUE_REVIEW: _blocks(
+        (
+            5,
+            "Decision requested",
+            "continue, scale, restrict, redesign, retire",
+            "the decision before the forum",
+        ),
+        (15, "Business outcome", "baseline, current, trend, cohort, confidence", "outcome movement agreed"),
+        (10, "Adoption durability", "returning qualified use, work-as-done evidence", "adoption judgement"),
+        (10, "Quality / control", "eval trend, QA defects, control overrides", "quality judgement"),
+        (10, "Risk / customer impact", "complaints, harm signals, vulnerable customers", "risk judgement"),
+        (15, "Cost / capacity and value leakage", "unit cost, review and support load, rework", "net value"),
+        (10, "Release / experiment impact", "changes made and observed effects", "what the changes did"),
+        (10, "Assumption ledger update", "confirmed, weakened, invalidated assumptions", "ledger updated"),
+        (5, "Recommendation and decision", "the decision memo's recommendation", "decision logged, actions"),
+    ),
+    Cadence.QUARTERLY_PORTFOLIO_REVIEW: _blocks(
+        (
+            10,
+            "Decision requested",
+            "fund, scale, restrict, consolidate, platformize, pause, retire",
+            "agenda",
+        ),
+        (
+            25,
+            "Scorecard: net value and adoption durability",
+            "value contracts, adoption contracts",
+            "ratings",
+        ),
+        (
+            20,
+            "Scorecard: risk stability and evidence maturity",
+            "risk signals, incidents, evidence levels",
+            "ratings",
+        ),
+        (15, "Platform reuse and capacity burden", "shared patterns, review queues", "platform decisions"),
+        (20, "Retirement candidates", "weak value, high risk, invalidated assumptions", "retire / pause"),
+        (25, "Decisions per capability", "the scorecard", "decision log, funding change, next review"),
+        (5, "Actions and next review", "open actions", "owners and dates"),
+    ),
+    Cadence.RELEASE_REVIEW: _blocks(
+        (5, "Decision requests", "releases awaiting approval, holds", "agenda priority"),
+        (20, "Release approvals", "evidence checklist, canary and rollback plans", "approve / canary / hold"),
+        (
+            10,
+            "Quality and eval of the changes",
+            "regression evals, latency and cost comparisons",
+            "fix / hold",
+        ),
+        (
+            10,
+            "Release impact reviews due",
+            "before/after figures around each release",
+            "keep / hotfix / rollback",
+        ),
+    ),
+    Cadence.INCIDENT_REVIEW: _blocks(
+        (5, "Decision requests", "open incidents by severity", "agenda priority"),
+        (15, "Risk / complaints behind the incidents", "complaints, near misses, policy drift", "root cause"),
+        (15, "Corrective actions", "actions and their closure evidence", "accept / reopen / escalate"),
+        (10, "Recurrence review", "incidents with an earlier root cause of the same class", "prevention"),
+    ),
+    Cadence.EXPERIMENT_REVIEW: _blocks(
+        (5, "Decision requests", "readouts ready, experiments past their end date", "agenda priority"),
+        (20, "Experiment readouts", "primary metric effect, guardrails, cohorts", "continue / scale / stop"),
+        (10, "Cost / capacity of the treatment", "cost and review load by arm", "cost judgement"),
+        (10, "Assumptions and follow-up actions", "the assumption each experiment tests", "ledger, backlog"),
+    ),
+    Cadence.BIWEEKLY_EVAL_CALIBRATION: _blocks(
+        (10, "Decision requests", "eval disagreements, metric definition questions", "agenda priority"),
+        (
+            25,
+            "Quality and eval calibration",
+            "eval pass rate, confidence drift, reviewer agreement",
+            "eval updates",
+        ),
+        (15, "Risk / complaints the samples missed", "QA samples, complaints", "new eval cases"),
+        (10, "Actions", "open eval actions", "close / reopen"),
+    ),
+    Cadence.MONTHLY_OPERATING_RETROSPECTIVE: _blocks(
+        (10, "Decision requests", "what the month's forums could not decide", "agenda priority"),
+        (20, "Actions that did not close", "overdue and reopened actions, blockers", "escalate / redesign"),
+        (15, "Releases and incidents of the month", "release calendar, incident learning", "process changes"),
+        (15, "Cost / capacity of the operating rhythm", "review load, forum time", "cadence changes"),
+    ),
+}
+
+
 def default_agenda(cadence: str) -> list[dict]:
-    """The agenda a new forum starts from: 7.2's blocks for the weekly ops review, else empty."""
-    if cadence == Cadence.WEEKLY_OPS_REVIEW:
-        return [dict(block) for block in WEEKLY_AGENDA]
-    return []
+    """The agenda a new forum starts from (CADENCE_AGENDAS; a custom cadence starts empty)."""
+    return [dict(block) for block in CADENCE_AGENDAS.get(cadence, [])]

@@ -128,7 +128,7 @@ def seed(context) -> None:
                 "duration_minutes": minutes,
             },
         )
-        if not forum.agenda and cadence == Cadence.WEEKLY_OPS_REVIEW:
+        if not forum.agenda:
             forum.agenda = default_agenda(cadence)
             forum.save(update_fields=["agenda", "updated_at"])
         sessions_schedule(forum=forum, now=now)

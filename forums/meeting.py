@@ -500,9 +500,9 @@ def meeting_moves(action: Action, user) -> list[str]:
 # --- the moves made in the meeting ----------------------------------------------------------
 
 
-def _in_progress(session: Session) -> None:
-    """Refuse unless the meeting is in progress (row-locked, so a move cannot slip in while
-    someone ends the meeting)."""
+def _in_progress(session: Session) -> Session:
+    """The session, row-locked, when the meeting is in progress (so a move cannot slip in while
+    someone ends the meeting); refused otherwise."""
     fresh = lock(session)
     if fresh.state != SessionState.IN_PROGRESS:
         raise TransitionNotAllowed(
@@ -510,13 +510,14 @@ def _in_progress(session: Session) -> None:
             % {"state": fresh.get_state_display().lower()},
             field="state",
         )
+    return fresh
 
 
-def _running(session: Session, by) -> None:
+def _running(session: Session, by) -> Session:
     """The forum's own records (its decisions, the actions it raises) are made by the people who
     run it, while the meeting is in progress."""
     session.forum.require_change(by)
-    _in_progress(session)
+    return _in_progress(session)
 
 
 def in_scope(session: Session, capability_id: int | None, user=None) -> bool:
@@ -570,7 +571,7 @@ def meeting_decision_record(
     The forum takes only the decision types it was set up for (playbook 6.1: every recurring
     forum has a decision type); the decision log checks the rest (its RACI letters, the owner,
     the evidence ids)."""
-    _running(session, by)
+    fresh = _running(session, by)
     if capability is None:
         raise DomainError(gettext("Choose the capability the decision is about."), field="capability")
     _check_scope(session, capability.pk, field="capability")
@@ -593,6 +594,8 @@ def meeting_decision_record(
         review_trigger=review_trigger,
         review_date=review_date,
         forum_session=session,
+        # The log dates a forum's decision on the day of its meeting, in the organisation's zone.
+        decided_on=timezone.localdate(fresh.started_at) if fresh.started_at else None,
     )
     _outcome(
         session,
@@ -980,9 +983,18 @@ def session_publish_minutes(*, session: Session, by) -> Session:
 
 
 # The session's state moves as the pages and the API make them: starting lists the attendance,
-# publishing freezes the minutes and tells the attendees. Sending the pack is the pack's own move.
+# publishing freezes the minutes and tells the attendees; "pack sent" is reached only by sending
+# the pack (built if needed, one delivery per attendee), never by a bare change of state.
+def _send_pack(*, session: Session, by) -> Session:
+    from forums.pack_delivery import pack_send
+
+    pack_send(session=session, by=by)
+    session.refresh_from_db(fields=["state", "updated_at"])
+    return session
+
+
 SESSION_MOVES = {
-    "mark_pack_sent": lambda *, session, by: session.mark_pack_sent(by=by),
+    "mark_pack_sent": _send_pack,
     "start": meeting_start,
     "end_meeting": session_end,
     "publish_minutes": session_publish_minutes,

@@ -102,9 +102,9 @@ class RenderedPack:
         return hashlib.sha256(self.pdf).hexdigest()
 
 
-def pack_render(session: Session) -> RenderedPack:
-    """Snapshot, chart images (drawn once) and PDF of a session's pack. No writes."""
-    built_at = timezone.now()
+def pack_render(session: Session, *, now: datetime.datetime | None = None) -> RenderedPack:
+    """Snapshot, chart images (drawn once) and PDF of a session's pack as of ``now``. No writes."""
+    built_at = now or timezone.now()
     snapshot = session_snapshot(session, built_at=built_at)
     charts = chart_images(snapshot)
     pdf, pages = render_pack(snapshot, charts=charts)
@@ -168,13 +168,13 @@ def _store(session: Session, rendered: RenderedPack, by) -> ReviewPack:
     return pack
 
 
-def pack_build(*, session: Session, by=None) -> ReviewPack:
+def pack_build(*, session: Session, by=None, now: datetime.datetime | None = None) -> ReviewPack:
     """Build (or rebuild) the session's pack from the data as it is now. Only while the session
     is scheduled and the pack not yet sent; ``by=None`` is the scheduled job."""
     if by is not None:
         session.forum.require_change(by)
     _require_buildable(session)
-    rendered = pack_render(session)
+    rendered = pack_render(session, now=now)
     with transaction.atomic():
         fresh = lock(session)
         _require_buildable(fresh)
@@ -192,7 +192,9 @@ def pack_recipients(session: Session) -> tuple[list, list]:
     return [p for p in people if p.email], [p for p in people if not p.email]
 
 
-def pack_send(*, session: Session, by=None, rebuild: bool = False) -> ReviewPack:
+def pack_send(
+    *, session: Session, by=None, rebuild: bool = False, now: datetime.datetime | None = None
+) -> ReviewPack:
     """Send the session's pack to its attendees now.
 
     Refused without a decision requested (``Session.can_send_pack``) or once sent. The pack is
@@ -208,7 +210,7 @@ def pack_send(*, session: Session, by=None, rebuild: bool = False) -> ReviewPack
     _require_sendable(session)
     pack = ReviewPack.objects.filter(session=session).defer("pdf", "charts").first()
     stale = pack is None or rebuild or _packed_decision(pack) != session.decision_requested
-    rendered = pack_render(session) if stale else None
+    rendered = pack_render(session, now=now) if stale else None
 
     with transaction.atomic():
         fresh = lock(session)
@@ -223,7 +225,7 @@ def pack_send(*, session: Session, by=None, rebuild: bool = False) -> ReviewPack
                     field="decision_requested",
                 )
         fresh.mark_pack_sent(by=by)
-        pack.sent_at = timezone.now()
+        pack.sent_at = now or timezone.now()
         pack.save(update_fields=["sent_at"])
         reachable, _unreachable = pack_recipients(fresh)
         deliveries = PackDelivery.objects.bulk_create(
@@ -320,7 +322,7 @@ def packs_send_due(*, now: datetime.datetime | None = None) -> dict:
                 done["refused"].append(session.pk)
             continue
         try:
-            pack_send(session=session, by=None, rebuild=True)
+            pack_send(session=session, by=None, rebuild=True, now=now)
         except DomainError as error:  # moved or changed meanwhile: nothing to send now
             logger.info("Pack of session %s not sent: %s", session.pk, error.message)
             done["failed"].append(session.pk)

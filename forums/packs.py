@@ -135,12 +135,13 @@ def _label(choices, value) -> str:
     return str(dict(choices.choices).get(value, value)) if value else ""
 
 
-def _figures(contracts: list[MetricContract]) -> dict[str, list[dict]]:
-    """The figure rows of every contract, by section key, from one Evaluation statement."""
+def _figures(contracts: list[MetricContract], today: datetime.date) -> dict[str, list[dict]]:
+    """The figure rows of every contract, by section key, from one Evaluation statement: the
+    periods that had begun by ``today`` (the pack's build day), so a pack shows what was known."""
     history: dict[int, list[tuple]] = defaultdict(list)
     grains = {contract.pk: contract.grain for contract in contracts}
     rows = (
-        Evaluation.objects.filter(contract_id__in=list(grains), cut="")
+        Evaluation.objects.filter(contract_id__in=list(grains), cut="", period_start__lte=today)
         .order_by("contract_id", "period_start")
         .values_list("contract_id", "grain", "period_start", "value", "level")
     )
@@ -531,7 +532,7 @@ def pack_snapshot(
         .select_related("capability")
         .order_by("capability__name", "category", "metric_id")
     )
-    figures = _figures(contracts)
+    figures = _figures(contracts, today)
     weak = [row["metric_id"] for row in figures["outcome"] if row["below_e3"]]
 
     value_memos = list(value_memos)

@@ -110,8 +110,11 @@ class Forum(TrackedModel):
         return any(can_view(user, capability) for capability in scope)
 
     def can_be_changed_by(self, user) -> bool:
-        """A/R for the cadence's RACI row on a capability of the scope (organisation-wide roles
-        for a forum without scope)."""
+        """The forum's owner (playbook 6.1: every forum has an owner who runs it), or A/R for the
+        cadence's RACI row on a capability of the scope (organisation-wide roles for a forum
+        without scope)."""
+        if getattr(user, "is_active", False) and user.pk == self.owner_id:
+            return True
         scope = self.scope_list()
         if not scope:
             return can_change(user, self.activity)

@@ -119,6 +119,8 @@ def test_state_moves_and_an_illegal_move_is_409(forum, pm, client_for, api_for):
         assert answer.status_code == 302
         session.refresh_from_db()
         assert session.state == state
+    # "Pack sent" is reached by sending the pack, never by a bare change of state.
+    assert session.pack.sent_at is not None and session.pack.pdf_sha256
     answer = client.post(reverse("forums:session-start", kwargs={"pk": session.pk}))
     assert answer.status_code == 409
     api = api_for(pm)
@@ -265,3 +267,37 @@ def test_the_calendars_query_count_does_not_grow_with_forums(
     assert len(large.captured_queries) == len(small.captured_queries)
     # The findings are still right per forum: the ones without people or decision types say so.
     assert page.content.decode().count("has no attendees") == 10
+
+
+def test_every_playbook_cadence_starts_from_an_agenda_whose_blocks_show_live_inputs():
+    from forums.choices import Cadence, default_agenda
+    from forums.meeting import block_kind
+
+    for cadence in Cadence.values:
+        agenda = default_agenda(cadence)
+        if cadence == Cadence.CUSTOM:
+            assert agenda == []
+            continue
+        assert agenda and all(block["minutes"] > 0 and block["title"] for block in agenda), cadence
+        # Every agenda opens with what the forum is asked to decide (rule 6.2).
+        assert block_kind(agenda[0]["title"]) == "decisions", cadence
+    monthly = default_agenda(Cadence.MONTHLY_VALUE_REVIEW)
+    assert sum(block["minutes"] for block in monthly) == 90
+    assert {"outcome", "adoption", "quality", "risk", "cost", "releases"} <= {
+        block_kind(block["title"]) for block in monthly
+    }
+
+
+def test_the_owner_of_a_forum_runs_it_without_a_role_on_its_rows(make_person, capability):
+    """Playbook 6.1: every forum has an owner. An organisation-wide monthly review owned by a PM
+    of some capabilities is theirs to run."""
+    owner = make_person("ai_pm", capability)
+    forum = Forum.objects.create(
+        name="Monthly value review",
+        cadence="monthly_value_review",
+        owner=owner,
+        time_of_day=datetime.time(14),
+    )
+    other_pm = make_person("ai_pm", capability)
+    assert forum.can_be_changed_by(owner)
+    assert not forum.can_be_changed_by(other_pm)

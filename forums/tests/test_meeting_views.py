@@ -147,15 +147,15 @@ def test_after_the_meeting_the_page_shows_the_minutes_to_publish_then_the_publis
     assert "hx-post" not in html and "data-session-move" not in html
 
 
-def test_a_monthly_review_without_an_agenda_still_runs_on_this_page(client_for, org_pm, capability):
+def test_a_forum_without_an_agenda_still_runs_on_this_page(client_for, org_pm, capability):
     from forums.choices import Cadence, Frequency
     from forums.models import Session
     from forums.services import forum_create
 
     forum = forum_create(
         by=org_pm,
-        name="Monthly value review",
-        cadence=Cadence.MONTHLY_VALUE_REVIEW,
+        name="Sponsor check-in",
+        cadence=Cadence.CUSTOM,
         owner=org_pm,
         decision_types=["scale", "restrict"],
         frequency=Frequency.MONTHLY,

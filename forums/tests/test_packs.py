@@ -30,8 +30,8 @@ def _kaleido_session():
 
 
 DECISION = "扩大到催收队列 — scale agent assist to the collections queue"
-BUILT_AT = datetime.datetime(2026, 3, 2, 8, 0, tzinfo=datetime.UTC)
-SESSION_AT = datetime.datetime(2026, 3, 3, 10, 0, tzinfo=datetime.UTC)
+BUILT_AT = datetime.datetime(2026, 4, 20, 8, 0, tzinfo=datetime.UTC)
+SESSION_AT = datetime.datetime(2026, 4, 21, 10, 0, tzinfo=datetime.UTC)
 
 
 def _evaluations(contract, values):
@@ -135,6 +135,15 @@ def test_figures_carry_contract_evidence_level_and_below_e3(portfolio):
     assert decision["below_e3_metrics"] == ["cc.repeat_contact"]
 
 
+def test_a_pack_shows_the_periods_known_when_it_was_built(portfolio):
+    """Built on 2026-02-03, the pack stops at the week of 2026-02-02: later evaluations did not
+    exist yet, so a pack built then (or rebuilt for that date) never shows them."""
+    snapshot = _build(portfolio, built_at=datetime.datetime(2026, 2, 3, 8, 0, tzinfo=datetime.UTC))
+    row = _section(snapshot, "outcome")["rows"][0]
+    assert row["trend"] == [9.0, 10.0, 11.0, 12.0, 13.0]
+    assert row["current"] == 13.0 and row["current_period"] == "2026-02-02"
+
+
 def test_decision_not_marked_when_outcome_evidence_is_e3_or_above(portfolio):
     from contracts.models import MetricContract
 
@@ -193,7 +202,7 @@ def test_pdf_decision_first_headings_charts_and_chinese(portfolio):
     for heading in SECTION_HEADINGS:
         assert heading in text, heading
     assert f"Page 1 of {len(pages)}" in pages[0]
-    assert "Weekly ops review · session 2026-03-03" in pages[0]
+    assert "Weekly ops review · session 2026-04-21" in pages[0]
     # WeasyPrint may share image XObjects between pages' resources: count distinct images.
     images = list({image.data: image for page in reader.pages for image in page.images}.values())
     # One trend chart per outcome/quality/risk/cost contract with a trend: real raster images.

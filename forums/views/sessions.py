@@ -50,7 +50,7 @@ NEXT_MOVE = {
     SessionState.HELD: "publish_minutes",
 }
 MOVE_DONE = {
-    "mark_pack_sent": gettext_lazy("The pack is marked sent."),
+    "mark_pack_sent": gettext_lazy("The review pack is sent to the attendees."),
     "start": gettext_lazy("The meeting has started: the clock runs and the attendance list is open."),
     "end_meeting": gettext_lazy(
         "The meeting has ended. Check attendance and notes, then publish the minutes."
