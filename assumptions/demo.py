@@ -38,6 +38,16 @@ SCENARIOS = [
     "soon",
 ]
 
+# The metric id prefix of each capability's contracts (contracts/demo_data).
+METRIC_PREFIX = {
+    "cc-agent-assist": "cc_agent_assist",
+    "complaint-intelligence": "complaint_intel",
+    "kyc-onboarding": "kyc_ai",
+    "collections-hardship": "collections_hardship",
+    "aml-triage": "aml_triage",
+    "pricing-governance": "pricing_gov",
+}
+
 # slug -> [(type, statement, decision impact, metric keys, object types it depends on)]
 LEDGERS = {
     "cc-agent-assist": [
@@ -59,7 +69,7 @@ LEDGERS = {
             T.RISK,
             "QA sampling catches misleading fee explanations before they reach complaints.",
             "Risk sign-off for fee guidance rests on it; if it fails, fee intents are restricted.",
-            ["script_defect_rate", "fee_complaints"],
+            ["script_defect_rate", "misleading_fee_explanation_rate"],
             ["knowledge", "policy"],
         ),
         (
@@ -73,7 +83,7 @@ LEDGERS = {
             T.CAPACITY,
             "QA can sample 2% of assisted calls without queue impact.",
             "The monitoring plan for scale relies on a 2% QA sample.",
-            ["qa_sample_rate"],
+            ["qa_pass_rate"],
             ["workflow"],
         ),
         (
@@ -87,7 +97,7 @@ LEDGERS = {
             T.TECHNICAL,
             "Suggestion latency (p95 under 1.5 s) supports the live-call workflow.",
             "A model upgrade is approved only if latency holds.",
-            ["p95_latency"],
+            ["suggestion_latency_p95_ms"],
             ["model", "tool"],
         ),
         (
@@ -103,21 +113,21 @@ LEDGERS = {
             T.VALUE,
             "Faster routing cuts regulatory redress cost net of reclassification rework.",
             "Extension to the business banking complaint book rests on it.",
-            ["routing_cycle_time", "reclassification_rate"],
+            ["routing_delay_p90_minutes", "classification_accuracy_sample"],
             ["model", "workflow"],
         ),
         (
             T.ADOPTION,
             "Handlers accept suggested taxonomy when the reason for it is shown.",
             "The reason panel is the next adoption release.",
-            ["taxonomy_acceptance"],
+            ["root_cause_label_agreement"],
             ["prompt", "workflow"],
         ),
         (
             T.RISK,
             "The regulatory-flag threshold misses fewer than 1% of regulatory complaints.",
             "Regulatory reporting relies on the flag; a miss means restrict and manual review.",
-            ["regulatory_false_negative"],
+            ["regulatory_false_negative_sample_rate"],
             ["model", "policy"],
         ),
         (
@@ -131,7 +141,7 @@ LEDGERS = {
             T.CAPACITY,
             "Root-cause analysts can review every reclassified case each week.",
             "The root-cause tracker's completeness depends on it.",
-            ["reclassification_rate"],
+            ["classification_accuracy_sample"],
             ["workflow"],
         ),
         (
@@ -145,7 +155,7 @@ LEDGERS = {
             T.TECHNICAL,
             "Classification completes within 5 minutes of receipt at peak volume.",
             "Routing SLAs to handlers assume it.",
-            ["classification_latency"],
+            ["routing_delay_p90_minutes"],
             ["model", "tool"],
         ),
     ],
@@ -154,21 +164,21 @@ LEDGERS = {
             T.VALUE,
             "Faster completeness checks reduce onboarding abandonment, not only cycle time.",
             "The business case counts abandonment; cycle time alone does not fund it.",
-            ["cycle_time_days", "abandonment_rate"],
+            ["onboarding_cycle_time_hours", "application_abandonment_rate"],
             ["model", "workflow"],
         ),
         (
             T.ADOPTION,
             "Reviewers trust the completeness view enough to stop re-checking every document.",
             "Reviewer capacity savings depend on it.",
-            ["completeness_view_use"],
+            ["ai_document_check_coverage"],
             ["workflow"],
         ),
         (
             T.RISK,
             "Reviewer sign-off catches severe false passes in high-risk entities.",
             "Expansion to complex entities rests on it.",
-            ["false_pass_rate"],
+            ["document_false_pass_sample_rate"],
             ["model", "policy"],
         ),
         (
@@ -182,7 +192,7 @@ LEDGERS = {
             T.CAPACITY,
             "EDD analysts absorb the escalations the assistant raises without a backlog.",
             "EDD staffing for next quarter assumes it.",
-            ["edd_queue_age"],
+            ["edd_escalation_miss_rate"],
             ["workflow"],
         ),
         (
@@ -196,14 +206,14 @@ LEDGERS = {
             T.TECHNICAL,
             "The document parser reads all 11 document types at the accuracy of the pilot.",
             "Parser upgrades are approved against it.",
-            ["parser_accuracy"],
+            ["parser_error_rate"],
             ["model", "data"],
         ),
         (
             T.ADOPTION,
             "Small-business applicants upload legible documents from mobile.",
             "The mobile upload journey depends on it.",
-            ["document_rework_rate"],
+            ["rework_rate"],
             ["workflow"],
         ),
     ],
@@ -212,35 +222,35 @@ LEDGERS = {
             T.VALUE,
             "Better arrangement guidance raises kept-promise rate without more broken arrangements.",
             "Roll-out beyond the two pilot teams rests on it.",
-            ["kept_promise_rate", "broken_arrangement_rate"],
+            ["kept_promise_rate", "broken_arrangement_rate_90d"],
             ["prompt", "workflow"],
         ),
         (
             T.ADOPTION,
             "Agents open guidance on hardship calls when it appears inside the CRM screen.",
             "The CRM integration release depends on it.",
-            ["guidance_open_rate"],
+            ["guidance_use_rate"],
             ["tool", "workflow"],
         ),
         (
             T.RISK,
             "Vulnerability prompts reduce, not increase, complaints about pressure.",
             "Risk appetite for the pilot rests on it; a rise means restrict.",
-            ["pressure_complaints"],
+            ["pressure_complaint_rate"],
             ["prompt", "policy"],
         ),
         (
             T.COST,
             "Cost per hardship case stays under £1.20 at full roll-out.",
             "The roll-out budget assumes it.",
-            ["cost_per_case"],
+            ["cost_per_arrangement"],
             ["model"],
         ),
         (
             T.CAPACITY,
             "Vulnerable-customer specialists can take every referral the assistant suggests within 2 days.",
             "Referral thresholds are set on this capacity.",
-            ["referral_wait_days"],
+            ["escalation_sla_met_rate"],
             ["workflow"],
         ),
         (
@@ -254,7 +264,7 @@ LEDGERS = {
             T.TECHNICAL,
             "Guidance appears within 2 s during the live conversation.",
             "Agents abandon guidance that arrives late; the latency budget rests on it.",
-            ["guidance_latency"],
+            ["escalation_sla_met_rate"],
             ["model", "tool"],
         ),
         (
@@ -270,21 +280,21 @@ LEDGERS = {
             T.VALUE,
             "Narrative drafts raise analyst throughput without lowering escalation quality.",
             "Headcount plans for next year assume the throughput gain.",
-            ["alerts_per_analyst_day", "escalation_quality"],
+            ["throughput_alerts_per_hour", "escalation_audit_pass_rate"],
             ["model", "prompt"],
         ),
         (
             T.ADOPTION,
             "Investigators use drafts when every statement cites its evidence.",
             "The citation requirement in the narrative template rests on it.",
-            ["draft_use_rate"],
+            ["narrative_draft_use_rate"],
             ["prompt"],
         ),
         (
             T.RISK,
             "Human review catches high-impact hallucinations in case narratives.",
             "Control reliance for SAR preparation rests on it.",
-            ["narrative_defect_rate"],
+            ["narrative_defect_sample_rate"],
             ["model", "workflow"],
         ),
         (
@@ -298,7 +308,7 @@ LEDGERS = {
             T.CAPACITY,
             "QA can audit 5% of drafted narratives monthly without delaying SARs.",
             "The audit sample plan depends on it.",
-            ["audit_sample_rate"],
+            ["escalation_audit_pass_rate"],
             ["workflow"],
         ),
         (
@@ -312,14 +322,14 @@ LEDGERS = {
             T.TECHNICAL,
             "Retrieval over the typology corpus returns a draft within 30 s for 99% of alerts.",
             "Analyst workflow design assumes a draft is waiting.",
-            ["draft_latency"],
+            ["retrieval_timeout_rate"],
             ["data", "tool"],
         ),
         (
             T.VALUE,
             "Alert aging falls because of the assistant, not only because analysts were added.",
             "The value memo attributes the aging gain to it.",
-            ["alert_aging_days"],
+            ["alert_aging_over_30d_rate"],
             ["workflow"],
         ),
     ],
@@ -328,35 +338,35 @@ LEDGERS = {
             T.VALUE,
             "Reason-coded recommendations improve margin net of conduct and fairness guardrails.",
             "Lifting the restriction in the north region rests on it.",
-            ["margin", "fairness_signal"],
+            ["margin_bps_vs_control", "segment_price_disparity_ratio"],
             ["model", "policy"],
         ),
         (
             T.ADOPTION,
             "Branch lenders record override reasons when the recommendation explains itself.",
             "The override-reason UI release depends on it.",
-            ["override_reason_rate"],
+            ["branch_override_rate"],
             ["prompt", "workflow"],
         ),
         (
             T.RISK,
             "The fairness signal detects unfair outcomes across protected-class proxies within a month.",
             "Restriction stays until this is shown.",
-            ["fairness_signal"],
+            ["segment_price_disparity_ratio"],
             ["model", "data"],
         ),
         (
             T.COST,
             "Cost per priced decision stays under £0.15 once the restriction lifts.",
             "The scale case assumes it.",
-            ["cost_per_decision"],
+            ["model_run_cost_per_1000_quotes"],
             ["model"],
         ),
         (
             T.CAPACITY,
             "The pricing committee can review every fairness breach within 48 hours.",
             "The restrict-and-review rule depends on it.",
-            ["breach_review_hours"],
+            ["policy_drift_alert_closure_rate"],
             ["workflow"],
         ),
         (
@@ -370,7 +380,7 @@ LEDGERS = {
             T.TECHNICAL,
             "The pricing engine returns a recommendation within 1 s at the branch desk.",
             "Branch lenders skip slow recommendations.",
-            ["recommendation_latency"],
+            ["quote_latency_p95_ms"],
             ["tool"],
         ),
     ],
@@ -414,7 +424,7 @@ def seed(context) -> None:
         capability = context.capabilities[slug]
         pm = context.owners[(slug, "ai_pm")]
         reviewers = [pm, context.owners[(slug, "business_analyst")], context.owners[(slug, "analytics")]]
-        key = slug.replace("-", "_")
+        key = METRIC_PREFIX[slug]
         made = []
         for index, (kind, statement, impact, metrics, depends) in enumerate(entries):
             scenario = SCENARIOS[index]
