@@ -5,6 +5,7 @@ import datetime
 
 from django.utils import timezone
 
+from forums import demo_sessions
 from forums.choices import Cadence, Frequency, Weekday, WeekOfMonth, default_agenda
 from forums.models import Forum
 from forums.services import sessions_schedule
@@ -34,7 +35,8 @@ ORG_FORUMS = [
         Cadence.MONTHLY_VALUE_REVIEW,
         "pm",
         ["executive", "ai_pm", "finance", "risk_compliance", "ops", "analytics"],
-        ["scale", "restrict", "redesign", "retire"],
+        # 8.3's decisions as the decision log records them.
+        ["scale", "scale_selectively", "restrict", "redesign", "retire", "rollback", "continue", "pause"],
         Frequency.MONTHLY,
         Weekday.WEDNESDAY,
         datetime.time(14, 0),
@@ -46,7 +48,8 @@ ORG_FORUMS = [
         Cadence.QUARTERLY_PORTFOLIO_REVIEW,
         "exec",
         ["executive", "platform", "risk_compliance", "finance"],
-        ["fund", "pause", "consolidate", "retire"],
+        # 9.3: retire and pause stand beside fund and scale (rule 6.2).
+        ["fund", "scale", "scale_selectively", "restrict", "consolidate", "platformize", "pause", "retire"],
         Frequency.QUARTERLY,
         Weekday.THURSDAY,
         datetime.time(10, 0),
@@ -140,7 +143,8 @@ def seed(context) -> None:
             {"name": f"Weekly ops review — {capability.name}"},
             {
                 "cadence": Cadence.WEEKLY_OPS_REVIEW,
-                "owner": context.owners[(slug, "ai_pm")],
+                # The demo's AI PM login runs the weekly reviews of her three capabilities.
+                "owner": context.logins["pm"],
                 "attendee_roles": list(R),
                 "decision_types": ["continue", "restrict", "release_approval", "rollback"],
                 "frequency": Frequency.WEEKLY,
@@ -155,3 +159,4 @@ def seed(context) -> None:
         forum.scope.set([capability])
         forum.attendees.set([context.owners[(slug, role)] for role in R if (slug, role) in context.owners])
         sessions_schedule(forum=forum, now=now)
+    demo_sessions.seed(context, now=now)

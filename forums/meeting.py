@@ -534,6 +534,19 @@ def _check_scope(session: Session, capability_id: int | None, *, field: str) -> 
         raise DomainError(gettext("This record is not in the forum's scope."), field=field)
 
 
+def session_decision_outcome(*, session: Session, decision, by, agenda_block: str = "") -> SessionOutcome:
+    """Keep a decision the forum took in this session among its outcomes (the minutes list
+    them): decisions taken in the meeting, on a value memo or on a scorecard row alike."""
+    return _outcome(
+        session,
+        kind=OutcomeKind.DECISION_RECORDED,
+        reference=decision.readable_id,
+        summary=f"{decision.get_type_display()}: {decision.decision}",
+        block=agenda_block,
+        by=by,
+    )
+
+
 def _outcome(session: Session, *, kind: str, reference: str, summary: str, block: str, by) -> SessionOutcome:
     return SessionOutcome.objects.create(
         session=session,
@@ -595,16 +608,9 @@ def meeting_decision_record(
         review_date=review_date,
         forum_session=session,
         # The log dates a forum's decision on the day of its meeting, in the organisation's zone.
-        decided_on=timezone.localdate(fresh.started_at) if fresh.started_at else None,
+        decided_on=fresh.meeting_day,
     )
-    _outcome(
-        session,
-        kind=OutcomeKind.DECISION_RECORDED,
-        reference=record.readable_id,
-        summary=f"{record.get_type_display()}: {record.decision}",
-        block=agenda_block,
-        by=by,
-    )
+    session_decision_outcome(session=session, decision=record, by=by, agenda_block=agenda_block)
     return record
 
 

@@ -27,8 +27,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from forums.choices import Cadence, MemoState, OutcomeKind
-from forums.models import Forum, Session, SessionOutcome, ValueMemo
+from forums.choices import Cadence, MemoState
+from forums.meeting import session_decision_outcome
+from forums.models import Forum, Session, ValueMemo
 from productops.errors import DomainError, TransitionNotAllowed
 from productops.notifications import notify
 from productops.permissions import can_change, require_change, visible_capability_ids
@@ -2427,6 +2428,7 @@ def memo_decide(
         review_trigger=review_trigger
         or (((fresh.fields or {}).get("decision") or {}).get("next_review_trigger", "")),
         forum_session=session,
+        decided_on=session.meeting_day if session is not None else None,
         details={
             "value_memo": fresh.pk,
             "month": fresh.month.strftime("%Y-%m"),
@@ -2467,13 +2469,7 @@ def memo_decide(
     fresh._change_reason = f"decision {record.readable_id}"
     fresh.save(update_fields=["decision", "updated_at"])
     if session is not None:
-        SessionOutcome.objects.create(
-            session=session,
-            kind=OutcomeKind.DECISION_RECORDED,
-            reference=record.readable_id,
-            summary=f"{record.get_type_display()}: {record.decision}",
-            recorded_by=by,
-        )
+        session_decision_outcome(session=session, decision=record, by=by)
     _sync(memo, fresh)
     memo.decision = record
     return record

@@ -38,6 +38,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from contracts.choices import LEVEL_RANK, Category, ContractStatus, Direction, SignalLevel
 from forums.choices import PortfolioDecision, PortfolioReviewState, ScorecardDimension
+from forums.meeting import session_decision_outcome
 from forums.models import PortfolioReview, ScorecardRow
 from productops.errors import DomainError, TransitionNotAllowed
 from productops.permissions import can_change, can_view, require_change, role_map, visible_capability_ids
@@ -1314,6 +1315,7 @@ def scorecard_decide(
         review_trigger=_("Next review: %(when)s") % {"when": values["next_review"]},
         review_date=review_date,
         forum_session=fresh.review.session,
+        decided_on=fresh.review.session.meeting_day if fresh.review.session else None,
         supersedes=previous,
         details={
             "quarter": fresh.review.quarter,
@@ -1336,6 +1338,8 @@ def scorecard_decide(
         else _("Decision superseded: %(decision)s (%(id)s)")
     ) % {"decision": PortfolioDecision(decision).label, "id": record.readable_id}
     fresh.save()
+    if fresh.review.session_id:
+        session_decision_outcome(session=fresh.review.session, decision=record, by=by)
     _sync(row, fresh)
     return row
 

@@ -269,5 +269,11 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # In-process (eager) tasks would log a line per task into the web or command output.
         "celery.app.trace": {"level": "WARNING" if CELERY_TASK_ALWAYS_EAGER else "INFO"},
+        # PDF and chart rendering narrate every page and browser step at INFO: noise, not events.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "choreographer": {"level": "WARNING"},
+        "kaleido": {"level": "WARNING"},
+        "logistro": {"level": "WARNING"},
     },
 }

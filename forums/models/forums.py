@@ -231,6 +231,12 @@ class Session(TrackedModel):
     def ends_at(self):
         return self.scheduled_at + timezone.timedelta(minutes=self.forum.duration_minutes)
 
+    @property
+    def meeting_day(self):
+        """The day the forum met, in the organisation's zone, once the meeting has started: the
+        date the decision log gives the decisions taken in it. None before."""
+        return timezone.localdate(self.started_at) if self.started_at else None
+
     def can_send_pack(self) -> tuple[bool, str]:
         """(True, "") when the pack may go out, else (False, why not)."""
         if not (self.decision_requested or "").strip():
