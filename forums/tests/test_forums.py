@@ -184,6 +184,9 @@ def test_calendar_shows_next_sessions_and_findings(forum, pm, client_for):
     assert timezone.localtime(first.scheduled_at).strftime("%Y-%m-%d %H:%M") in page.content.decode()
     assert "has no decision requested" in page.content.decode()
     assert reverse("forums:session-detail", kwargs={"pk": first.pk}) in page.content.decode()
+    # The monthly memos and quarterly reviews are one click from the calendar.
+    assert reverse("forums:memo-list") in page.content.decode()
+    assert reverse("forums:portfolio-review-list") in page.content.decode()
 
 
 def test_ical_contains_sessions_and_refuses_a_bad_token(forum, pm, client):
