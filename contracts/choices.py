@@ -27,6 +27,15 @@ class EvidenceLevel(models.TextChoices):
     E5 = "E5", _("E5 certified")
 
 
+# Playbook 11.2: evidence below E3 is not decision-grade; a decision resting on it is marked.
+DECISION_GRADE = EvidenceLevel.E3
+
+
+def below_decision_grade(level: str) -> bool:
+    """E1 and E2 are below E3 (``"E1" < "E3"``); a missing level counts as below."""
+    return not level or level < DECISION_GRADE
+
+
 class ContractStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     ACTIVE = "active", _("Active")

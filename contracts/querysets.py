@@ -42,6 +42,19 @@ class EvaluationQuerySet(models.QuerySet):
     def whole_population(self):
         return self.filter(cut="")
 
+    def at_own_grain(self, contracts):
+        """The evaluations of these contracts at each one's own grain: a contract whose grain
+        changed keeps its old rows, which no longer speak for it. One condition per grain."""
+        by_grain: dict[str, list[int]] = {}
+        for contract in contracts:
+            by_grain.setdefault(contract.grain, []).append(contract.pk)
+        if not by_grain:
+            return self.none()
+        condition = models.Q()
+        for grain, ids in by_grain.items():
+            condition |= models.Q(grain=grain, contract_id__in=ids)
+        return self.filter(condition)
+
 
 class SignalQuerySet(models.QuerySet):
     def visible_to(self, user):

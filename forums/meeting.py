@@ -22,19 +22,26 @@ from django.utils.translation import gettext
 from actions.choices import ActionStatus, SourceKind
 from actions.models import Action, ClosureEvidence
 from actions.services import action_create
-from contracts.choices import LEVEL_RANK, Category, ContractStatus, Direction, SignalLevel
+from contracts.choices import (
+    LEVEL_RANK,
+    Category,
+    ContractStatus,
+    Direction,
+    SignalLevel,
+    below_decision_grade,
+)
 from contracts.models import Evaluation, MetricContract, Signal
 from decisions.services import decision_record
 from experiments.choices import ExperimentState
 from experiments.models import Experiment
 from forums.choices import Attendance, OutcomeKind, SessionState
 from forums.models import Session, SessionAttendance, SessionOutcome
-from forums.packs import below_floor
 from forums.services import session_attendees, session_update
 from incidents.choices import IncidentSource, IncidentState
 from incidents.models import Incident
 from portfolio.models import Capability
 from productops.errors import DomainError, TransitionNotAllowed
+from productops.formats import local_iso, person_name
 from productops.notifications import notify
 from productops.permissions import can_view
 from productops.transitions import lock
@@ -231,7 +238,7 @@ class Figure:
 
     @property
     def below_e3(self) -> bool:
-        return below_floor(self.contract.evidence_level)
+        return below_decision_grade(self.contract.evidence_level)
 
     @property
     def level_label(self) -> str:
@@ -282,20 +289,15 @@ def delta_text(contract: MetricContract, value: float | None) -> str:
 
 def _figures(contracts: list[MetricContract], signals: list, today: datetime.date) -> dict[str, list[Figure]]:
     """The figure of every contract, by block kind, from one Evaluation statement."""
-    grains = {contract.pk: contract.grain for contract in contracts}
     whole: dict[int, list[tuple]] = defaultdict(list)
     cuts: dict[tuple[int, datetime.date], list[tuple]] = defaultdict(list)
     rows = (
-        Evaluation.objects.filter(
-            contract_id__in=list(grains),
-            period_start__gte=today - datetime.timedelta(days=FIGURE_WINDOW_DAYS),
-        )
+        Evaluation.objects.at_own_grain(contracts)
+        .filter(period_start__gte=today - datetime.timedelta(days=FIGURE_WINDOW_DAYS))
         .order_by("contract_id", "period_start", "cut")
-        .values_list("contract_id", "grain", "period_start", "cut", "value", "level")
+        .values_list("contract_id", "period_start", "cut", "value", "level")
     )
-    for contract_id, grain, period, cut, value, level in rows:
-        if grain != grains[contract_id]:
-            continue
+    for contract_id, period, cut, value, level in rows:
         if cut:
             cuts[(contract_id, period)].append((cut, value, level))
         elif value is not None:
@@ -558,12 +560,6 @@ def _outcome(session: Session, *, kind: str, reference: str, summary: str, block
     )
 
 
-def _person(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
 @transaction.atomic
 def meeting_decision_record(
     *,
@@ -653,7 +649,7 @@ def meeting_action_create(
         kind=OutcomeKind.ACTION_CREATED,
         reference=row.readable_id,
         summary=gettext("%(action)s — owner %(owner)s, due %(due)s")
-        % {"action": row.action, "owner": _person(row.owner), "due": row.due_date.isoformat()},
+        % {"action": row.action, "owner": person_name(row.owner), "due": row.due_date.isoformat()},
         block=agenda_block,
         by=by,
     )
@@ -672,7 +668,7 @@ def _move_summary(action: Action, move: str, inputs: dict) -> str:
     if move == "escalate":
         return gettext("%(action)s — escalated to %(person)s: %(reason)s") % {
             "action": action.action,
-            "person": _person(inputs.get("to")),
+            "person": person_name(inputs.get("to")),
             "reason": inputs.get("reason", ""),
         }
     detail = inputs.get("reason") or inputs.get("comment") or ""
@@ -711,7 +707,7 @@ def meeting_release_approve(*, session: Session, by, release: Release, comment: 
     approval = release.approve(by=by, comment=comment)
     summary = gettext("%(release)s — approved by %(person)s (%(state)s): %(comment)s") % {
         "release": release.change,
-        "person": _person(by),
+        "person": person_name(by),
         "state": release.get_state_display().lower(),
         "comment": approval.comment,
     }
@@ -825,14 +821,6 @@ def session_end(*, session: Session, by) -> Session:
     return session.end_meeting(by=by)
 
 
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).isoformat(timespec="minutes")
-    return value.isoformat()
-
-
 def minutes_build(session: Session) -> dict:
     """The minutes as plain data, built from the session's outcomes: decisions (id, type, text,
     owner), actions created, closed, reopened, escalated or blocked (id, text, owner, due),
@@ -859,7 +847,7 @@ def minutes_build(session: Session) -> dict:
                     "type": record.type,
                     "type_label": str(record.get_type_display()),
                     "decision": record.decision,
-                    "owner": _person(record.owner),
+                    "owner": person_name(record.owner),
                     "capability": record.capability.name,
                     "agenda_block": outcome.agenda_block,
                     "url": record.get_absolute_url(),
@@ -873,8 +861,8 @@ def minutes_build(session: Session) -> dict:
                     "event": outcome.kind,
                     "event_label": str(outcome.get_kind_display()),
                     "action": action.action,
-                    "owner": _person(action.owner),
-                    "due_date": _iso(action.due_date),
+                    "owner": person_name(action.owner),
+                    "due_date": local_iso(action.due_date),
                     "summary": outcome.summary,
                     "agenda_block": outcome.agenda_block,
                     "url": action.get_absolute_url(),
@@ -892,16 +880,16 @@ def minutes_build(session: Session) -> dict:
     return {
         "version": MINUTES_VERSION,
         "forum": session.forum.name,
-        "session_at": _iso(session.scheduled_at),
-        "started_at": _iso(session.started_at),
-        "ended_at": _iso(session.ended_at),
+        "session_at": local_iso(session.scheduled_at),
+        "started_at": local_iso(session.started_at),
+        "ended_at": local_iso(session.ended_at),
         "decision_requested": session.decision_requested,
         "decisions": minutes_decisions,
         "actions": minutes_actions,
         "releases": minutes_releases,
         "attendance": [
             {
-                "name": _person(row.user),
+                "name": person_name(row.user),
                 "username": row.user.get_username(),
                 "status": row.status,
                 "status_label": str(row.get_status_display()),
@@ -970,8 +958,8 @@ def session_publish_minutes(*, session: Session, by) -> Session:
         )
     fresh.publish_minutes(by=by)
     minutes = minutes_build(fresh)
-    minutes["published_at"] = _iso(fresh.minutes_published_at)
-    minutes["published_by"] = _person(by)
+    minutes["published_at"] = local_iso(fresh.minutes_published_at)
+    minutes["published_by"] = person_name(by)
     recipients = minutes_recipients(fresh)
     minutes["recipients"] = len(recipients)
     fresh.minutes = minutes

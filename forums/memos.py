@@ -27,10 +27,12 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from contracts.choices import below_decision_grade
 from forums.choices import Cadence, MemoState
 from forums.meeting import session_decision_outcome
 from forums.models import Forum, Session, ValueMemo
 from productops.errors import DomainError, TransitionNotAllowed
+from productops.formats import local_iso, person_name
 from productops.notifications import notify
 from productops.permissions import can_change, require_change, visible_capability_ids
 from productops.roles import Activity
@@ -534,7 +536,6 @@ LINE_RULES = [
     (("reliability",), "cost", "platform_capacity", ()),
 ]
 
-EVIDENCE_FLOOR = "E3"
 BASELINE_PERIODS = 4  # as the "improvement not net" guardrail (contracts.services) reads it
 # Regressions of these categories after a recent release count as "defects tied to a release".
 DEFECT_CATEGORIES = ("quality", "risk", "outcome", "reliability")
@@ -544,11 +545,6 @@ LIST_LIMIT = 8
 # A single complaint incident is a sample, not a trend: without a complaint contract, the
 # incidents of the month say "rising" only from this many on.
 MIN_COMPLAINTS_FOR_TREND = 2
-
-
-def below_floor(level: str) -> bool:
-    """E1 and E2 are below E3; a missing level counts as below (playbook 11.2)."""
-    return not level or level < EVIDENCE_FLOOR
 
 
 def line_of(contract) -> tuple[str, str] | None:
@@ -585,20 +581,6 @@ def month_reviewed(session: Session) -> datetime.date:
     """The month a monthly value review session reviews: the last whole month before it (a
     session on the first Wednesday of December reviews November)."""
     return month_before(timezone.localtime(session.scheduled_at).date())
-
-
-def _person(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
-
-
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).isoformat(timespec="minutes")
-    return value.isoformat()
 
 
 # --- figures of the month ----------------------------------------------------------------------
@@ -706,25 +688,24 @@ def contract_figures(contracts, *, month_start: datetime.date, today: datetime.d
     by_id = {contract.pk: contract for contract in contracts}
 
     history: dict[int, list[tuple]] = defaultdict(list)
-    for contract_id, grain, period, value, raw_level, level in (
-        Evaluation.objects.filter(contract_id__in=list(by_id), cut="", period_start__lt=month_end)
+    for contract_id, period, value, raw_level, level in (
+        Evaluation.objects.at_own_grain(contracts)
+        .whole_population()
+        .filter(period_start__lt=month_end)
         .order_by("contract_id", "period_start")
-        .values_list("contract_id", "grain", "period_start", "value", "raw_level", "level")
+        .values_list("contract_id", "period_start", "value", "raw_level", "level")
     ):
-        if grain == by_id[contract_id].grain:
-            history[contract_id].append((period, value, raw_level, level))
+        history[contract_id].append((period, value, raw_level, level))
 
     cut_levels: dict[int, list[tuple]] = defaultdict(list)
-    for contract_id, grain, period, cut, level in (
-        Evaluation.objects.filter(
-            contract_id__in=list(by_id), period_start__gte=month_start, period_start__lt=month_end
-        )
+    for contract_id, period, cut, level in (
+        Evaluation.objects.at_own_grain(contracts)
+        .filter(period_start__gte=month_start, period_start__lt=month_end)
         .exclude(cut="")
         .order_by("contract_id", "period_start", "cut")
-        .values_list("contract_id", "grain", "period_start", "cut", "level")
+        .values_list("contract_id", "period_start", "cut", "level")
     ):
-        if grain == by_id[contract_id].grain:
-            cut_levels[contract_id].append((period, cut, level))
+        cut_levels[contract_id].append((period, cut, level))
 
     baselines = {pk: _baseline_window(history[pk], by_id[pk].grain, month_start) for pk in by_id}
     windows = Q()
@@ -781,7 +762,7 @@ def contract_figures(contracts, *, month_start: datetime.date, today: datetime.d
             "direction": contract.direction,
             "grain": contract.grain,
             "evidence_level": contract.evidence_level,
-            "below_e3": below_floor(contract.evidence_level),
+            "below_e3": below_decision_grade(contract.evidence_level),
             "url": contract.get_absolute_url(),
             "baseline": baseline_estimate.value,
             "baseline_text": contract.format_value(baseline_estimate.value),
@@ -1053,7 +1034,7 @@ def _assumption_proposal(assumption, figures: dict[str, dict], month_label: str,
         "proposed_label": str(AssumptionStatus(proposed).label),
         "contracts": list(assumption.tested_by_contracts or []),
         "evidence": evidence,
-        "expires_on": _iso(assumption.expires_on),
+        "expires_on": local_iso(assumption.expires_on),
         # Leaving "expired", or an expiry date already past, needs a new expiry date (the ledger's rule).
         "needs_expiry": assumption.status == "expired" or assumption.expires_on < today,
     }
@@ -1150,9 +1131,9 @@ def _releases(capability, *, previous_start, month_start, month_end, today) -> l
                 "version": f"{release.version_from or '—'} → {release.version_to}",
                 "state": release.state,
                 "state_label": str(release.get_state_display()),
-                "planned": _iso(release.planned_date),
-                "deployed": _iso(release.deployed_date),
-                "rolled_back": _iso(release.rolled_back_date),
+                "planned": local_iso(release.planned_date),
+                "deployed": local_iso(release.deployed_date),
+                "rolled_back": local_iso(release.rolled_back_date),
                 "review_decision": review.decision if review else "",
                 "review_decision_label": str(review.get_decision_display()) if review else "",
                 "review_comment": review.comment if review else "",
@@ -1215,7 +1196,7 @@ def _incidents(capability, *, previous_start, month_end) -> list[dict]:
             "source": incident.source,
             "severity": incident.severity,
             "severity_label": str(incident.get_severity_display()),
-            "occurred_on": _iso(incident.occurred_on),
+            "occurred_on": local_iso(incident.occurred_on),
             "state_label": str(incident.get_state_display()),
             "root_causes": sorted(cause.cause_class for cause in incident.root_causes.all()),
         }
@@ -1239,8 +1220,8 @@ def _signals(contract_ids, *, month_start, month_end) -> list[dict]:
             "cut": signal.cut,
             "level": signal.level,
             "worst_level": signal.worst_level,
-            "opened": _iso(signal.opened_period),
-            "resolved": _iso(signal.resolved_period),
+            "opened": local_iso(signal.opened_period),
+            "resolved": local_iso(signal.resolved_period),
             "action": signal.action.readable_id if signal.action else "",
             "url": signal.get_absolute_url(),
         }
@@ -1272,14 +1253,14 @@ def _actions(capability, *, month_start, month_end, today) -> dict:
             "id": action.readable_id,
             "url": action.get_absolute_url(),
             "action": action.action,
-            "owner": _person(action.owner),
-            "due_date": _iso(action.due_date),
+            "owner": person_name(action.owner),
+            "due_date": local_iso(action.due_date),
             "status": action.status,
             "status_label": str(action.get_status_display()),
             "overdue": action.status != "closed" and action.due_date < today,
             "closure_criterion": action.closure_criterion,
             "closure_evidence": evidence[0].text if evidence else "",
-            "closed_at": _iso(action.closed_at),
+            "closed_at": local_iso(action.closed_at),
         }
         (closed_rows if action.status == "closed" else open_rows).append(row)
     open_rows.sort(key=lambda row: (not row["overdue"], row["status"] != "blocked", row["due_date"]))
@@ -1610,18 +1591,18 @@ def memo_build(
             "capability": capability.name,
             "capability_slug": capability.slug,
             "month": month_label,
-            "month_start": _iso(month_start),
-            "data_to": _iso(min(month_end - datetime.timedelta(days=1), today)),
+            "month_start": local_iso(month_start),
+            "data_to": local_iso(min(month_end - datetime.timedelta(days=1), today)),
             "partial": month_end > today,
             "session_id": session.pk if session else None,
             "session": str(session) if session else "",
-            "session_at": _iso(session.scheduled_at) if session else None,
+            "session_at": local_iso(session.scheduled_at) if session else None,
             "forum": session.forum.name if session else "",
-            "generated_at": _iso(now),
-            "generated_by": _person(by),
-            "owner": _person(owner),
+            "generated_at": local_iso(now),
+            "generated_by": person_name(by),
+            "owner": person_name(owner),
             "owner_id": owner.pk if owner else None,
-            "next_session_at": _iso(next_session.scheduled_at) if next_session else None,
+            "next_session_at": local_iso(next_session.scheduled_at) if next_session else None,
         },
         "figures": {key: sections_figures[key] for key in ("outcome", "adoption", "risk", "cost")},
         "release_rows": releases,
@@ -2211,7 +2192,11 @@ def memo_update(
     result = decision_matrix(evidence)
     new_lines.setdefault("decision_requested", {})["recommendation"] = _recommendation_text(result.as_dict())
     fields.update(new_lines)
-    fields["meta"] = {**fields.get("meta", {}), "edited_at": _iso(timezone.now()), "edited_by": _person(by)}
+    fields["meta"] = {
+        **fields.get("meta", {}),
+        "edited_at": local_iso(timezone.now()),
+        "edited_by": person_name(by),
+    }
     fresh.fields = fields
     fresh.matrix = {
         **_marked(fields, result),

@@ -19,19 +19,19 @@ from django.utils.translation import gettext_lazy as _
 from actions.choices import ActionStatus
 from actions.models import Action, ClosureEvidence
 from assumptions.models import Assumption
-from contracts.choices import Category, ContractStatus
+from contracts.choices import Category, ContractStatus, below_decision_grade
 from contracts.models import Evaluation, MetricContract
 from experiments.choices import ExperimentState
 from experiments.models import Experiment
 from incidents.choices import IncidentState
 from incidents.models import Incident
+from productops.formats import local_iso, person_name
 from releases.models import Release
 
 PACK_VERSION = 1
 BASELINE_PERIODS = 4
 TREND_PERIODS = 12
 RECENT_DAYS = 28
-EVIDENCE_FLOOR = "E3"
 # Releases waiting for a decision or a deployment show whatever their date.
 PENDING_RELEASE_STATES = [
     "submitted",
@@ -100,35 +100,12 @@ def section_headings(cadence: str) -> list[str]:
     return [str(heading) for _key, heading, _category in sections_for(cadence)]
 
 
-def below_floor(level: str) -> bool:
-    """E1 and E2 are below E3 (``"E1" < "E3"``); a missing level counts as below."""
-    return not level or level < EVIDENCE_FLOOR
-
-
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime.datetime):
-        return (
-            timezone.localtime(value).isoformat(timespec="minutes")
-            if timezone.is_aware(value)
-            else (value.isoformat(timespec="minutes"))
-        )
-    return value.isoformat()
-
-
 def _when(value: datetime.datetime | None) -> str:
     """``2026-03-03 10:00 GMT``: a moment in the organisation's zone, named."""
     if value is None:
         return ""
     local = timezone.localtime(value) if timezone.is_aware(value) else value
     return local.strftime("%Y-%m-%d %H:%M %Z").strip()
-
-
-def _person(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 def _label(choices, value) -> str:
@@ -139,15 +116,15 @@ def _figures(contracts: list[MetricContract], today: datetime.date) -> dict[str,
     """The figure rows of every contract, by section key, from one Evaluation statement: the
     periods that had begun by ``today`` (the pack's build day), so a pack shows what was known."""
     history: dict[int, list[tuple]] = defaultdict(list)
-    grains = {contract.pk: contract.grain for contract in contracts}
     rows = (
-        Evaluation.objects.filter(contract_id__in=list(grains), cut="", period_start__lte=today)
+        Evaluation.objects.at_own_grain(contracts)
+        .whole_population()
+        .filter(period_start__lte=today)
         .order_by("contract_id", "period_start")
-        .values_list("contract_id", "grain", "period_start", "value", "level")
+        .values_list("contract_id", "period_start", "value", "level")
     )
-    for contract_id, grain, period_start, value, level in rows:
-        if grain == grains[contract_id]:
-            history[contract_id].append((period_start, value, level))
+    for contract_id, period_start, value, level in rows:
+        history[contract_id].append((period_start, value, level))
 
     by_section: dict[str, list[dict]] = {key: [] for key in FIGURE_SECTIONS}
     for contract in contracts:
@@ -163,15 +140,15 @@ def _figures(contracts: list[MetricContract], today: datetime.date) -> dict[str,
                 "unit": contract.unit,
                 "direction": contract.direction,
                 "evidence_level": contract.evidence_level,
-                "below_e3": below_floor(contract.evidence_level),
+                "below_e3": below_decision_grade(contract.evidence_level),
                 "baseline": sum(first) / len(first) if first else None,
                 "baseline_text": contract.format_value(sum(first) / len(first)) if first else "—",
                 "current": latest[1] if latest else None,
                 "current_text": contract.format_value(latest[1]) if latest else "—",
-                "current_period": _iso(latest[0]) if latest else None,
+                "current_period": local_iso(latest[0]) if latest else None,
                 "level": latest[2] if latest else "insufficient",
                 "trend": [value for _period, value, _level in trend],
-                "trend_periods": [_iso(period) for period, _value, _level in trend],
+                "trend_periods": [local_iso(period) for period, _value, _level in trend],
                 "trend_levels": [level for _period, _value, level in trend],
                 "thresholds": {
                     "target": contract.target,
@@ -227,7 +204,7 @@ def _releases_experiments(capability_ids, today: datetime.date) -> list[dict]:
                 "population": release.affected_population,
                 "state": release.state,
                 "state_label": release.get_state_display(),
-                "date": _iso(release.planned_date),
+                "date": local_iso(release.planned_date),
                 "impact": (impact.get_decision_display() + " — " + impact.comment) if impact else "",
                 "decision": impact.get_decision_display() if impact else "",
             }
@@ -248,7 +225,7 @@ def _releases_experiments(capability_ids, today: datetime.date) -> list[dict]:
                 "population": experiment.population,
                 "state": experiment.state,
                 "state_label": experiment.get_state_display(),
-                "date": _iso(experiment.planned_end_date),
+                "date": local_iso(experiment.planned_end_date),
                 "impact": experiment.result,
                 "decision": experiment.get_decision_display() if experiment.decision else "",
                 "metric_id": experiment.primary_metric.metric_id if experiment.primary_metric else "",
@@ -288,7 +265,7 @@ def _incidents(capability_ids) -> list[dict]:
             "severity_label": incident.get_severity_display(),
             "source": incident.get_source_display(),
             "state_label": incident.get_state_display(),
-            "occurred_on": _iso(incident.occurred_on),
+            "occurred_on": local_iso(incident.occurred_on),
             "root_causes": sorted(cause.get_cause_class_display() for cause in incident.root_causes.all()),
             "corrective_actions": corrective[incident.pk],
             "roadmap_impact": sorted(
@@ -315,7 +292,7 @@ def _assumptions(capability_ids) -> list[dict]:
             "status_label": assumption.get_status_display(),
             "evidence": assumption.evidence,
             "decision_impact": assumption.decision_impact,
-            "expires_on": _iso(assumption.expires_on),
+            "expires_on": local_iso(assumption.expires_on),
         }
         for assumption in rows
     ]
@@ -345,8 +322,8 @@ def _actions(capability_ids, today: datetime.date) -> dict:
                 "id": action.readable_id,
                 "capability": action.capability.name,
                 "action": action.action,
-                "owner": _person(action.owner),
-                "due_date": _iso(action.due_date),
+                "owner": person_name(action.owner),
+                "due_date": local_iso(action.due_date),
                 "status": action.status,
                 "status_label": action.get_status_display(),
                 "overdue": overdue,
@@ -547,7 +524,7 @@ def pack_snapshot(
                     "cadence_label": _cadence_label(cadence),
                     "decision": decision_requested,
                     "owner": owner,
-                    "deadline": _iso(deadline or (session_at.date() if session_at else None)),
+                    "deadline": local_iso(deadline or (session_at.date() if session_at else None)),
                     "below_e3": bool(weak),
                     "below_e3_metrics": weak,
                     "evidence_note": (
@@ -583,8 +560,8 @@ def pack_snapshot(
             "forum": forum_name,
             "cadence": cadence,
             "cadence_label": _cadence_label(cadence),
-            "session_at": _iso(session_at),
-            "built_at": _iso(built_at),
+            "session_at": local_iso(session_at),
+            "built_at": local_iso(built_at),
             # As people read them, in the organisation's zone (the ISO values above are for machines).
             "session_at_text": _when(session_at),
             "built_at_text": _when(built_at),

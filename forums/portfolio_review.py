@@ -36,7 +36,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from contracts.choices import LEVEL_RANK, Category, ContractStatus, Direction, SignalLevel
+from contracts.choices import (
+    LEVEL_RANK,
+    Category,
+    ContractStatus,
+    Direction,
+    SignalLevel,
+    below_decision_grade,
+)
 from forums.choices import PortfolioDecision, PortfolioReviewState, ScorecardDimension
 from forums.meeting import session_decision_outcome
 from forums.models import PortfolioReview, ScorecardRow
@@ -54,7 +61,6 @@ EXCEPTION_AT = 2
 WINDOW_DAYS = 91
 # A change of more than 5% between the start and the end of the window is a trend, less is noise.
 TREND_TOLERANCE = 0.05
-EVIDENCE_FLOOR = 3  # E3: "finance-supported" value needs instrumented evidence or better
 # Contracts that measure the load a capability puts on people (playbook 9.2 "SME review,
 # operations queue, platform support, risk review load"): the cost category, and any contract
 # whose id or name says it counts a queue or review work.
@@ -426,7 +432,7 @@ def suggest_evidence_maturity(contracts: Sequence[ContractFigure]) -> Suggestion
     if Category.OUTCOME not in categories:
         rating = min(rating, 2)
         parts.append(_("no outcome contract, so value cannot be evidenced"))
-    below = [contract for contract in contracts if _level_number(contract.evidence_level) < EVIDENCE_FLOOR]
+    below = [contract for contract in contracts if below_decision_grade(contract.evidence_level)]
     if below:
         parts.append(
             _("below E3: %(names)s")
@@ -599,7 +605,7 @@ def suggest_net_value(
             % {"names": ", ".join(f"{c.metric_id} {_level_label(c.level)}" for c in costly)}
         )
         cites += [contract.cite() for contract in costly]
-    weak = [contract for contract in evaluated if _level_number(contract.evidence_level) < EVIDENCE_FLOOR]
+    weak = [contract for contract in evaluated if below_decision_grade(contract.evidence_level)]
     if weak:
         rating = min(rating, 3)
         parts.append(
@@ -844,14 +850,13 @@ def portfolio_figures(
     history: dict[int, list[tuple]] = defaultdict(list)
     cuts: dict[int, dict[datetime.date, list[tuple[str, str]]]] = defaultdict(lambda: defaultdict(list))
     evaluations = (
-        Evaluation.objects.filter(contract_id__in=list(by_pk), period_start__gte=start, period_start__lte=end)
+        Evaluation.objects.at_own_grain(contracts)
+        .filter(period_start__gte=start, period_start__lte=end)
         .filter(Q(cut="") | Q(contract__category=Category.ADOPTION))
         .order_by("contract_id", "period_start", "cut")
-        .values_list("contract_id", "grain", "period_start", "cut", "value", "level")
+        .values_list("contract_id", "period_start", "cut", "value", "level")
     )
-    for contract_id, grain, period_start, cut, value, level in evaluations:
-        if grain != by_pk[contract_id].grain:
-            continue
+    for contract_id, period_start, cut, value, level in evaluations:
         if cut:
             cuts[contract_id][period_start].append((cut, level))
         else:
