@@ -22,7 +22,7 @@ from contracts.models import MetricContract
 from forums import meeting
 from forums.choices import Cadence, ScorecardDimension, SessionState
 from forums.memos import DECISION_TYPES, memo_decide, memo_generate, memo_send, month_reviewed
-from forums.models import Forum, PackDelivery, ReviewPack, Session, SessionOutcome, ValueMemo
+from forums.models import Forum, PackDelivery, PortfolioReview, ReviewPack, Session, SessionOutcome, ValueMemo
 from forums.pack_delivery import pack_build, pack_send
 from forums.portfolio_review import (
     portfolio_review_close,
@@ -32,6 +32,7 @@ from forums.portfolio_review import (
     scorecard_rate,
 )
 from forums.recurrence import next_occurrences
+from portfolio.models import Capability
 from releases.models import Release
 
 WEEKLY_SLUG = "cc-agent-assist"
@@ -256,18 +257,17 @@ def _monthly(context, now: datetime.datetime) -> None:
     chair = forum.owner
     month = month_reviewed(session)
     memos = []
-    for slug, capability in sorted(context.capabilities.items()):
+    # Fresh rows: the release calendar's demo has moved their version sets since they were made.
+    for capability in Capability.objects.order_by("slug"):
+        slug = capability.slug
         pm = context.owners[(slug, "ai_pm")]
         memo = ValueMemo.objects.filter(capability=capability, month=month).first()
         if memo is None or not memo.is_sent:
-            memo = memo_generate(
-                capability=capability,
-                month=month,
-                session=session,
-                by=pm,
-                now=session.scheduled_at - datetime.timedelta(days=2),
-            )
+            # Generated the day before the session, once the month is over, and sent an hour later.
+            generated = session.scheduled_at - datetime.timedelta(days=1)
+            memo = memo_generate(capability=capability, month=month, session=session, by=pm, now=generated)
             memo_send(memo=memo, by=pm)
+            ValueMemo.objects.filter(pk=memo.pk).update(sent_at=generated + datetime.timedelta(hours=1))
         memos.append((slug, memo))
     _send_pack(
         session,
@@ -385,6 +385,9 @@ def _quarterly(context, now: datetime.datetime) -> None:
             next_review=next_review,
         )
     portfolio_review_close(review=review, by=chair)
+    PortfolioReview.objects.filter(pk=review.pk).update(
+        decided_at=session.scheduled_at + datetime.timedelta(minutes=session.forum.duration_minutes)
+    )
     _close(session, chair)
 
 
