@@ -17,6 +17,7 @@ NAVIGATION = [
     (_("Experiments"), "experiments:experiment-list", "/experiments/"),
     (_("Incidents"), "incidents:incident-list", "/incidents/"),
     (_("Forums"), "forums:calendar", "/forums/"),
+    (_("Boards"), "boards:index", "/boards/"),
 ]
 
 

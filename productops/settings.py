@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "experiments",
     "incidents",
     "forums",
+    "boards",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,7 @@ urlpatterns = [
     path("experiments/", include("experiments.urls")),
     path("incidents/", include("incidents.urls")),
     path("forums/", include("forums.urls")),
+    path("boards/", include("boards.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,0 +1,9 @@
+"""The release impact board (playbook 18). Not built yet: the boards issue fills it in."""
+
+from django.http import Http404
+from django.views.decorators.http import require_GET
+
+
+@require_GET
+def release_impact_board(request):
+    raise Http404
