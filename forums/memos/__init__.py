@@ -32,6 +32,7 @@ One module per area, each importing only those above it in this list:
 The names below are what the rest of the project imports from ``forums.memos``.
 """
 
+from forums.memos.build import memo_drafts
 from forums.memos.matrix import (
     DECISION_TYPES,
     FALLING,
@@ -89,6 +90,7 @@ __all__ = [
     "decision_matrix",
     "evidence_with_judgments",
     "memo_decide",
+    "memo_drafts",
     "memo_for_user",
     "memo_generate",
     "memo_sections",

@@ -37,11 +37,11 @@ from forums.memos.matrix import (
 from forums.memos.month import (
     _actions,
     _assumption_proposal,
-    _decision_owner,
+    _decision_owners,
     _defect_summary,
     _experiments,
     _incidents,
-    _next_review_session,
+    _next_review_sessions,
     _releases,
     _signals,
 )
@@ -80,27 +80,104 @@ def memo_build(
     """The monthly decision memo of playbook 8.4 for one capability and month, from the data as
     it stands: every figure names its contract and evidence level (below E3 marked); outcome
     movement is baseline → month with its 95% interval (``contracts.stats``); risk, cost and
-    adoption trends are previous month → month. A fixed number of queries, plus the impact
-    figures of a live release that has no impact review yet."""
+    adoption trends are previous month → month. A fixed number of queries."""
+    return memo_drafts([capability], month=month, session=session, by=by, now=now)[capability.pk]
+
+
+@dataclass
+class _Month:
+    """One month's records of many capabilities, read once (``memo_drafts``)."""
+
+    now: datetime.datetime
+    today: datetime.date
+    month_start: datetime.date
+    month_end: datetime.date
+    previous_start: datetime.date
+    month_label: str
+    assumptions: dict
+    contracts: list
+    by_id: dict
+    by_metric: dict
+    releases: dict
+    experiments: dict
+    incidents: dict
+    signals: dict
+    actions: dict
+    owners: dict
+    next_sessions: dict
+
+
+def memo_drafts(
+    capabilities, *, month: datetime.date, session: Session | None = None, by=None, now=None
+) -> dict[int, MemoDraft]:
+    """{capability id: the memo ``memo_build`` builds for it} for many capabilities at once, in
+    a fixed number of queries whatever their number (the boards show every capability's month
+    as its memo would: the same function composes both)."""
     from assumptions.models import Assumption
     from contracts.models import MetricContract
 
+    capabilities = list(capabilities)
+    if not capabilities:
+        return {}
+    ids = [capability.pk for capability in capabilities]
     now = now or timezone.now()
     today = timezone.localdate(now)
     month_start = month_start_of(month)
     month_end = month_after(month_start)
     previous_start = month_before(month_start)
-    month_label = month_start.strftime("%Y-%m")
 
-    assumptions = list(Assumption.objects.filter(capability=capability).order_by("readable_id"))
-    tested = {metric_id for assumption in assumptions for metric_id in assumption.tested_by_contracts or []}
+    assumptions: dict[int, list] = {pk: [] for pk in ids}
+    for assumption in Assumption.objects.filter(capability_id__in=ids).order_by("readable_id"):
+        assumptions[assumption.capability_id].append(assumption)
+    tested = {
+        metric_id
+        for rows in assumptions.values()
+        for assumption in rows
+        for metric_id in assumption.tested_by_contracts or []
+    }
     contracts = list(
         MetricContract.objects.filter(
-            Q(capability=capability, status="active") | Q(metric_id__in=tested)
+            Q(capability_id__in=ids, status="active") | Q(metric_id__in=tested)
         ).order_by("category", "metric_id")
     )
     by_id = contract_figures(contracts, month_start=month_start, today=today)
-    by_metric = {figure["metric_id"]: figure for figure in by_id.values()}
+    data = _Month(
+        now=now,
+        today=today,
+        month_start=month_start,
+        month_end=month_end,
+        previous_start=previous_start,
+        month_label=month_start.strftime("%Y-%m"),
+        assumptions=assumptions,
+        contracts=contracts,
+        by_id=by_id,
+        by_metric={figure["metric_id"]: figure for figure in by_id.values()},
+        releases=_releases(
+            ids, previous_start=previous_start, month_start=month_start, month_end=month_end, today=today
+        ),
+        experiments=_experiments(ids, month_start=month_start, month_end=month_end),
+        incidents=_incidents(ids, previous_start=previous_start, month_end=month_end),
+        signals=_signals(
+            [c.pk for c in contracts if c.capability_id in assumptions],
+            month_start=month_start,
+            month_end=month_end,
+        ),
+        actions=_actions(ids, month_start=month_start, month_end=month_end, today=today),
+        owners=_decision_owners(ids, session, by),
+        next_sessions=_next_review_sessions(ids, session, session.scheduled_at if session else now),
+    )
+    return {capability.pk: _compose(capability, data, session=session, by=by) for capability in capabilities}
+
+
+def _compose(capability, data: _Month, *, session: Session | None, by) -> MemoDraft:
+    """One capability's memo from the month's records: the plain figures of the matrix with
+    their basis, the matrix's result and the memo's sections."""
+    now, today = data.now, data.today
+    month_start, month_end = data.month_start, data.month_end
+    month_label = data.month_label
+    assumptions = data.assumptions[capability.pk]
+    contracts = data.contracts
+    by_id, by_metric = data.by_id, data.by_metric
     own = [
         by_id[contract.pk]
         for contract in contracts
@@ -113,19 +190,13 @@ def memo_build(
     adoption = sections_figures["adoption"]
     risk_figures = [f for f in own if f["section"] == "risk" and f["category"] == "risk"]
 
-    releases = _releases(
-        capability, previous_start=previous_start, month_start=month_start, month_end=month_end, today=today
-    )
-    experiments = _experiments(capability, month_start=month_start, month_end=month_end)
-    incidents = _incidents(capability, previous_start=previous_start, month_end=month_end)
+    releases = data.releases[capability.pk]
+    experiments = data.experiments[capability.pk]
+    incidents = data.incidents[capability.pk]
     month_incidents = [i for i in incidents if i["occurred_on"] >= month_start.isoformat()]
-    signals = _signals(
-        [c.pk for c in contracts if c.capability_id == capability.pk],
-        month_start=month_start,
-        month_end=month_end,
-    )
-    actions = _actions(capability, month_start=month_start, month_end=month_end, today=today)
-    owner = _decision_owner(capability, session, by)
+    signals = data.signals.get(capability.pk, [])
+    actions = data.actions[capability.pk]
+    owner = data.owners[capability.pk]
     proposals = [
         _assumption_proposal(assumption, by_metric, month_label, today)
         for assumption in assumptions
@@ -339,7 +410,7 @@ def memo_build(
         basis=basis,
     )
     result = decision_matrix(evidence)
-    next_session = _next_review_session(capability, session, session.scheduled_at if session else now)
+    next_session = data.next_sessions[capability.pk]
 
     fields = {
         "version": MEMO_VERSION,

@@ -4,6 +4,7 @@ the experiments, incidents, signals and actions of the month, the decision owner
 monthly value review session. Each reader is one or two queries whatever the data's size."""
 
 import datetime
+from collections import defaultdict
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -134,18 +135,18 @@ def _defect_summary(row: dict) -> str:
     }
 
 
-def _releases(capability, *, previous_start, month_start, month_end, today) -> list[dict]:
-    """The releases of the month (planned, deployed or rolled back in it) and those deployed the
-    month before (still "recent"), with their latest impact review and the regressions it found.
-    A live release without an impact review has its impact figures computed now (one query per
-    contract of the capability for each such release: few, and the regression must not wait
-    for the review to be seen)."""
+def _releases(capability_ids, *, previous_start, month_start, month_end, today) -> dict[int, list[dict]]:
+    """{capability id: rows}: the releases of the month (planned, deployed or rolled back in it)
+    and those deployed the month before (still "recent"), with their latest impact review and
+    the regressions it found. A live release without an impact review has its impact figures
+    computed now (``impact_figures_many``: the regression must not wait for the review to be
+    seen). Four queries however many capabilities and releases."""
+    from forums.memos.impact import impact_figures_many
     from releases.choices import LIVE_STATES, ImpactDecision
     from releases.models import ImpactReview, Release
-    from releases.services import impact_figures
 
-    releases = (
-        Release.objects.filter(capability=capability)
+    releases = list(
+        Release.objects.filter(capability_id__in=list(capability_ids))
         .filter(
             Q(deployed_date__gte=previous_start, deployed_date__lt=month_end)
             | Q(planned_date__gte=month_start, planned_date__lt=month_end)
@@ -156,16 +157,21 @@ def _releases(capability, *, previous_start, month_start, month_end, today) -> l
         )
         .order_by("planned_date", "readable_id")
     )
-    rows = []
+    unreviewed = [
+        release
+        for release in releases
+        if not release.impact_reviews.all()
+        and release.state in LIVE_STATES
+        and release.deployed_date
+        and release.deployed_date <= today
+    ]
+    live_figures = impact_figures_many(unreviewed) if unreviewed else {}
+    rows: dict[int, list[dict]] = {capability_id: [] for capability_id in capability_ids}
     for release in releases:
         reviews = list(release.impact_reviews.all())
         review = reviews[0] if reviews else None
         live = release.state in LIVE_STATES
-        figures = None
-        if review is not None:
-            figures = review.figures
-        elif live and release.deployed_date and release.deployed_date <= today:
-            figures = impact_figures(release)
+        figures = review.figures if review is not None else live_figures.get(release.pk)
         regressions = _defects_of(figures)
         # A release kept at its impact review despite a regression was judged by the release
         # forum: shown, not counted again. One the review sent to a hotfix still is a defect.
@@ -175,7 +181,7 @@ def _releases(capability, *, previous_start, month_start, month_end, today) -> l
             and not kept
             and (bool(regressions) or (review is not None and review.decision == ImpactDecision.HOTFIX))
         )
-        rows.append(
+        rows.setdefault(release.capability_id, []).append(
             {
                 "id": release.readable_id,
                 "url": release.get_absolute_url(),
@@ -200,13 +206,14 @@ def _releases(capability, *, previous_start, month_start, month_end, today) -> l
     return rows
 
 
-def _experiments(capability, *, month_start, month_end) -> list[dict]:
-    """Experiments that ran, read out or were decided during the month."""
+def _experiments(capability_ids, *, month_start, month_end) -> dict[int, list[dict]]:
+    """{capability id: rows}: experiments that ran, read out or were decided during the month.
+    One query."""
     from experiments.models import Experiment
 
     start_moment = timezone.make_aware(datetime.datetime.combine(month_start, datetime.time.min))
-    rows = (
-        Experiment.objects.filter(capability=capability, start_date__lt=month_end)
+    experiments = (
+        Experiment.objects.filter(capability_id__in=list(capability_ids), start_date__lt=month_end)
         .exclude(state="proposed")
         .filter(
             Q(state__in=["running", "readout"])
@@ -216,80 +223,90 @@ def _experiments(capability, *, month_start, month_end) -> list[dict]:
         .select_related("primary_metric")
         .order_by("start_date", "readable_id")
     )
-    return [
-        {
-            "id": experiment.readable_id,
-            "url": experiment.get_absolute_url(),
-            "title": experiment.title,
-            "state": experiment.state,
-            "state_label": str(experiment.get_state_display()),
-            "decision": experiment.decision,
-            "decision_label": str(experiment.get_decision_display()) if experiment.decision else "",
-            "result": experiment.result,
-            "metric_id": experiment.primary_metric.metric_id if experiment.primary_metric else "",
-        }
-        for experiment in rows
-    ]
+    rows: dict[int, list[dict]] = {capability_id: [] for capability_id in capability_ids}
+    for experiment in experiments:
+        rows.setdefault(experiment.capability_id, []).append(
+            {
+                "id": experiment.readable_id,
+                "url": experiment.get_absolute_url(),
+                "title": experiment.title,
+                "state": experiment.state,
+                "state_label": str(experiment.get_state_display()),
+                "decision": experiment.decision,
+                "decision_label": str(experiment.get_decision_display()) if experiment.decision else "",
+                "result": experiment.result,
+                "metric_id": experiment.primary_metric.metric_id if experiment.primary_metric else "",
+            }
+        )
+    return rows
 
 
-def _incidents(capability, *, previous_start, month_end) -> list[dict]:
+def _incidents(capability_ids, *, previous_start, month_end) -> dict[int, list[dict]]:
+    """{capability id: rows}: incidents of the month and the month before. Two queries."""
     from incidents.models import Incident
 
-    rows = (
+    incidents = (
         Incident.objects.filter(
-            capability=capability, occurred_on__gte=previous_start, occurred_on__lt=month_end
+            capability_id__in=list(capability_ids), occurred_on__gte=previous_start, occurred_on__lt=month_end
         )
         .prefetch_related("root_causes")
         .order_by("occurred_on", "readable_id")
     )
-    return [
-        {
-            "id": incident.readable_id,
-            "url": incident.get_absolute_url(),
-            "title": incident.title,
-            "source": incident.source,
-            "severity": incident.severity,
-            "severity_label": str(incident.get_severity_display()),
-            "occurred_on": local_iso(incident.occurred_on),
-            "state_label": str(incident.get_state_display()),
-            "root_causes": sorted(cause.cause_class for cause in incident.root_causes.all()),
-        }
-        for incident in rows
-    ]
+    rows: dict[int, list[dict]] = {capability_id: [] for capability_id in capability_ids}
+    for incident in incidents:
+        rows.setdefault(incident.capability_id, []).append(
+            {
+                "id": incident.readable_id,
+                "url": incident.get_absolute_url(),
+                "title": incident.title,
+                "source": incident.source,
+                "severity": incident.severity,
+                "severity_label": str(incident.get_severity_display()),
+                "occurred_on": local_iso(incident.occurred_on),
+                "state_label": str(incident.get_state_display()),
+                "root_causes": sorted(cause.cause_class for cause in incident.root_causes.all()),
+            }
+        )
+    return rows
 
 
-def _signals(contract_ids, *, month_start, month_end) -> list[dict]:
+def _signals(contract_ids, *, month_start, month_end) -> dict[int, list[dict]]:
+    """{capability id: rows}: the signals of the contracts given open during the month. One query."""
     from contracts.models import Signal
 
-    rows = (
-        Signal.objects.filter(contract_id__in=contract_ids, opened_period__lt=month_end)
+    signals = (
+        Signal.objects.filter(contract_id__in=list(contract_ids), opened_period__lt=month_end)
         .filter(Q(resolved_period__isnull=True) | Q(resolved_period__gte=month_start))
         .select_related("contract", "action")
         .order_by("contract__metric_id", "cut")
     )
-    return [
-        {
-            "metric_id": signal.contract.metric_id,
-            "category": signal.contract.category,
-            "cut": signal.cut,
-            "level": signal.level,
-            "worst_level": signal.worst_level,
-            "opened": local_iso(signal.opened_period),
-            "resolved": local_iso(signal.resolved_period),
-            "action": signal.action.readable_id if signal.action else "",
-            "url": signal.get_absolute_url(),
-        }
-        for signal in rows
-    ]
+    rows: dict[int, list[dict]] = defaultdict(list)
+    for signal in signals:
+        rows[signal.contract.capability_id].append(
+            {
+                "metric_id": signal.contract.metric_id,
+                "category": signal.contract.category,
+                "cut": signal.cut,
+                "level": signal.level,
+                "worst_level": signal.worst_level,
+                "opened": local_iso(signal.opened_period),
+                "resolved": local_iso(signal.resolved_period),
+                "action": signal.action.readable_id if signal.action else "",
+                "url": signal.get_absolute_url(),
+            }
+        )
+    return rows
 
 
-def _actions(capability, *, month_start, month_end, today) -> dict:
+def _actions(capability_ids, *, month_start, month_end, today) -> dict[int, dict]:
+    """{capability id: {"open": rows, "closed": rows}}: actions open now or closed during the
+    month, with their accepted closure evidence. Two queries."""
     from actions.models import Action, ClosureEvidence
 
     start = timezone.make_aware(datetime.datetime.combine(month_start, datetime.time.min))
     end = timezone.make_aware(datetime.datetime.combine(month_end, datetime.time.min))
-    rows = (
-        Action.objects.filter(capability=capability)
+    actions = (
+        Action.objects.filter(capability_id__in=list(capability_ids))
         .filter(~Q(status="closed") | Q(closed_at__gte=start, closed_at__lt=end))
         .select_related("owner")
         .prefetch_related(
@@ -300,8 +317,8 @@ def _actions(capability, *, month_start, month_end, today) -> dict:
         )
         .order_by("due_date", "readable_id")
     )
-    open_rows, closed_rows = [], []
-    for action in rows:
+    result: dict[int, dict] = {capability_id: {"open": [], "closed": []} for capability_id in capability_ids}
+    for action in actions:
         evidence = list(action.evidence.all())
         row = {
             "id": action.readable_id,
@@ -316,25 +333,31 @@ def _actions(capability, *, month_start, month_end, today) -> dict:
             "closure_evidence": evidence[0].text if evidence else "",
             "closed_at": local_iso(action.closed_at),
         }
-        (closed_rows if action.status == "closed" else open_rows).append(row)
-    open_rows.sort(key=lambda row: (not row["overdue"], row["status"] != "blocked", row["due_date"]))
-    return {"open": open_rows, "closed": closed_rows}
+        found = result.setdefault(action.capability_id, {"open": [], "closed": []})
+        (found["closed"] if action.status == "closed" else found["open"]).append(row)
+    for found in result.values():
+        found["open"].sort(key=lambda row: (not row["overdue"], row["status"] != "blocked", row["due_date"]))
+    return result
 
 
-def _decision_owner(capability, session, by):
-    """Who owns the decision: the forum's owner when there is a session, else the capability's
-    AI PM (accountable for the monthly value review), else the person generating the memo."""
+def _decision_owners(capability_ids, session, by) -> dict[int, object]:
+    """{capability id: who owns the decision}: the forum's owner when there is a session, else
+    the capability's AI PM (accountable for the monthly value review), else the person
+    generating the memo. One query at most."""
     if session is not None:
-        return session.forum.owner
+        return {capability_id: session.forum.owner for capability_id in capability_ids}
     from productops.models import RoleAssignment
 
-    row = (
-        RoleAssignment.objects.filter(capability=capability, role="ai_pm", user__is_active=True)
+    owners: dict[int, object] = {}
+    for row in (
+        RoleAssignment.objects.filter(
+            capability_id__in=list(capability_ids), role="ai_pm", user__is_active=True
+        )
         .select_related("user")
         .order_by("pk")
-        .first()
-    )
-    return row.user if row is not None else by
+    ):
+        owners.setdefault(row.capability_id, row.user)
+    return {capability_id: owners.get(capability_id, by) for capability_id in capability_ids}
 
 
 def monthly_forums_for(capability):
@@ -348,10 +371,25 @@ def monthly_forums_for(capability):
     )
 
 
-def _next_review_session(capability, session, after):
-    sessions = Session.objects.filter(scheduled_at__gt=after)
+def _next_review_sessions(capability_ids, session, after) -> dict[int, Session | None]:
+    """{capability id: the next monthly value review session after ``after``}: of the session's
+    own forum when there is a session, else of any monthly value review forum whose scope covers
+    the capability (or the whole organisation). Two queries."""
+    sessions = Session.objects.filter(scheduled_at__gt=after).select_related("forum")
     if session is not None:
-        sessions = sessions.filter(forum_id=session.forum_id)
-    else:
-        sessions = sessions.filter(forum__in=monthly_forums_for(capability))
-    return sessions.order_by("scheduled_at").first()
+        first = sessions.filter(forum_id=session.forum_id).order_by("scheduled_at").first()
+        return {capability_id: first for capability_id in capability_ids}
+    found: dict[int, Session | None] = {capability_id: None for capability_id in capability_ids}
+    wanted = set(found)
+    for candidate in (
+        sessions.filter(forum__cadence=Cadence.MONTHLY_VALUE_REVIEW)
+        .prefetch_related("forum__scope")
+        .order_by("scheduled_at", "pk")
+    ):
+        scope = {capability.pk for capability in candidate.forum.scope.all()}
+        for capability_id in (wanted & scope) if scope else set(wanted):
+            found[capability_id] = candidate
+            wanted.discard(capability_id)
+        if not wanted:
+            break
+    return found

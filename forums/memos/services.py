@@ -90,9 +90,15 @@ def _marked(fields: dict, result: MatrixResult) -> dict:
     return data
 
 
+def draft_matrix(draft: MemoDraft) -> dict:
+    """What a memo stores as its ``matrix`` for a built draft: the matrix's result, the contracts
+    below E3 it rests on and the evidence it read (a board shows a month without a memo from it)."""
+    return {**_marked(draft.fields, draft.result), "evidence": draft.evidence.as_dict()}
+
+
 def _store(memo: ValueMemo, draft: MemoDraft) -> None:
     memo.fields = draft.fields
-    memo.matrix = {**_marked(draft.fields, draft.result), "evidence": draft.evidence.as_dict()}
+    memo.matrix = draft_matrix(draft)
     memo.recommendation = draft.result.decision
 
 
