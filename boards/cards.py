@@ -2,18 +2,23 @@
 the contract and naming it, threshold lines whose hover tells the action rule, release markers,
 cohort and version cuts, the numbers as a table, and a link to the evidence binder.
 
-``trend_cards`` is what a board calls for many contracts at once; ``trend_card`` draws one again
-with another cut (the board's htmx chart endpoint).
+``trend_cards`` is what a board calls for many contracts at once: a fixed number of statements
+whatever their number (their lines, their release markers, the cuts each card offers: one each).
+``trend_card`` draws one again with another cut (the board's htmx chart endpoint) and may ask
+per contract: it draws one card.
 """
 
 import re
+import uuid
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
+import plotly.io as pio
 from django.urls import reverse
 
 from contracts import charts
-from contracts.markers import markers_for
-from contracts.models import Evaluation, MetricContract
+from contracts.markers import markers_for, markers_for_many
+from contracts.models import MetricContract
 
 CARD_HEIGHT = "320px"
 DEFAULT_PERIODS = 26
@@ -21,7 +26,8 @@ DEFAULT_PERIODS = 26
 
 @dataclass
 class TrendCard:
-    """What the ``boards/trend_card.html`` include shows for one contract."""
+    """What the ``boards/trend_card.html`` include shows for one contract. ``figure`` is the
+    chart's Plotly JSON (``contracts.charts.trend_figure``), ``chart_html`` its drawing."""
 
     contract: MetricContract
     chart_html: str
@@ -31,6 +37,7 @@ class TrendCard:
     cut: str = ""
     cuts: list[str] = field(default_factory=list)
     latest_level: str = ""
+    figure: dict = field(default_factory=dict, repr=False)
 
     @property
     def dom_id(self) -> str:
@@ -42,17 +49,60 @@ class TrendCard:
 
     @property
     def evidence_url(self) -> str:
-        return reverse("boards:evidence", kwargs={"metric_id": self.contract.metric_id})
+        """The evidence binder of the figure the card shows (its cut, when cut)."""
+        return evidence_url(self.contract.metric_id, cut=self.cut)
+
+    @property
+    def table_rows(self) -> list[tuple]:
+        """(row, level in words, the binder of that period) for the table view."""
+        levels = self.table.levels or [""] * len(self.table.rows)
+        return [
+            (row, level, evidence_url(self.contract.metric_id, cut=self.cut, period=row[0]))
+            for row, level in zip(self.table.rows, levels, strict=False)
+        ]
 
 
-def _html(fig, dom_id: str, height: str) -> str:
-    return fig.to_html(
+def evidence_url(metric_id: str, *, cut: str = "", period=None) -> str:
+    """The evidence binder of a figure: the contract, optionally one cut and one period."""
+    url = reverse("boards:evidence", kwargs={"metric_id": metric_id})
+    query = {}
+    if cut:
+        query["cut"] = cut
+    if period:
+        query["period"] = period.isoformat() if hasattr(period, "isoformat") else str(period)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _html(figure: dict, dom_id: str, height: str) -> str:
+    # A new plot id per render: htmx "settles" attributes of elements whose id survives a swap,
+    # which would strip the classes plotly.js just gave the new plot (as on the contract page).
+    return pio.to_html(
+        figure,
         full_html=False,
         include_plotlyjs=False,
-        div_id=f"{dom_id}-plot",
+        div_id=f"{dom_id}-plot-{uuid.uuid4().hex[:8]}",
         default_height=height,
         config={"displaylogo": False, "responsive": True},
+        validate=False,
     )
+
+
+def _card(contract, figure: dict, *, cuts: list[str], height: str) -> TrendCard:
+    meta = figure["layout"].get("meta") or {}
+    table = charts.figure_table(figure)
+    card = TrendCard(
+        contract=contract,
+        chart_html="",
+        table=table,
+        by=meta.get("by", ""),
+        dimension=meta.get("dimension", ""),
+        cut=meta.get("cut", ""),
+        cuts=cuts,
+        latest_level=next((level for level in reversed(table.levels) if level), ""),
+        figure=figure,
+    )
+    card.chart_html = _html(figure, card.dom_id, height)
+    return card
 
 
 def trend_card(
@@ -66,30 +116,32 @@ def trend_card(
 ) -> TrendCard:
     """One contract's card, cut as asked (``by`` "cohort" with a ``dimension``, or "version"; a
     ``cut`` such as ``intent=billing``)."""
-    fig = charts.contract_trend(
-        contract, cut=cut, by=by or None, dimension=dimension, periods=periods, markers=markers_for(contract)
+    read = charts.contract_lines(contract, cut=cut, by=by or None, dimension=dimension, periods=periods)
+    figure = charts.contract_figure(
+        contract,
+        read.lines,
+        by=read.by,
+        dimension=read.dimension,
+        cut_text=read.cut_text,
+        markers=markers_for(contract),
     )
-    meta = fig.layout.meta or {}
-    cuts = list(
-        Evaluation.objects.filter(contract=contract)
-        .exclude(cut="")
-        .order_by("cut")
-        .values_list("cut", flat=True)
-        .distinct()
-    )
-    card = TrendCard(
-        contract=contract,
-        chart_html="",
-        table=charts.figure_table(fig),
-        by=meta.get("by", ""),
-        dimension=meta.get("dimension", ""),
-        cut=meta.get("cut", ""),
-        cuts=cuts,
-    )
-    card.chart_html = _html(fig, card.dom_id, height)
-    return card
+    return _card(contract, figure, cuts=charts.offered_cuts([contract])[contract.pk], height=height)
 
 
 def trend_cards(contracts, *, periods: int = DEFAULT_PERIODS, height: str = CARD_HEIGHT) -> list[TrendCard]:
-    """The whole-population trend card of each contract, in the order given."""
-    return [trend_card(contract, periods=periods, height=height) for contract in contracts]
+    """The whole-population trend card of each contract, in the order given, in a fixed number
+    of statements: the lines of all of them, their markers, the cuts each offers (and the
+    observations of contracts never evaluated, when there are any)."""
+    contracts = list(contracts)
+    lines = charts.whole_population_lines(contracts, periods=periods)
+    markers = markers_for_many(contracts)
+    cuts = charts.offered_cuts(contracts)
+    return [
+        _card(
+            contract,
+            charts.contract_figure(contract, lines[contract.pk], markers=markers[contract.pk]),
+            cuts=cuts[contract.pk],
+            height=height,
+        )
+        for contract in contracts
+    ]

@@ -3,13 +3,14 @@ threshold line to its action rule, every trend can be cut by cohort and by versi
 markers stand on the trend. Plain functions returning Plotly figures; tests call them directly."""
 
 import datetime
+import functools
 import html
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
-from django.db.models import Avg, Case, DateField, F, FloatField, Subquery, Sum, Value, When
+from django.db.models import Avg, Case, DateField, F, FloatField, Subquery, Sum, Value, When, Window
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, NullIf, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, NullIf, RowNumber, TruncDay, TruncMonth, TruncWeek
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus, Direction, Grain, SignalLevel
@@ -223,27 +224,348 @@ def _cut_label(cut: dict) -> str:
     return "|".join(f"{key}={cut[key]}" for key in sorted(cut))
 
 
-def contract_trend(
-    contract: MetricContract,
+@dataclass(frozen=True)
+class Threshold:
+    """One threshold line: its level (target, warning, breach, stop), the label drawn at its end,
+    its value, and the action rule its hover tells."""
+
+    level: str
+    label: str
+    value: float
+    rule: str
+
+
+def contract_thresholds(contract: MetricContract) -> list[Threshold]:
+    """The contract's threshold lines with their action rules (no database access)."""
+    return [
+        Threshold(level=level, label=str(label), value=value, rule=action_rule_text(contract, level))
+        for level, label, value in thresholds(contract)
+    ]
+
+
+@functools.cache
+def _white_template() -> dict:
+    """The part of plotly's "plotly_white" template a trend chart uses, as plotly.js reads it
+    (plotly.js knows no template names, so a figure carries its template: the whole one is 7 kB
+    per chart, this is a tenth of it and draws the same)."""
+    import plotly.io as pio
+
+    layout = pio.templates["plotly_white"].to_plotly_json()["layout"]
+    keep = (
+        "autotypenumbers",
+        "font",
+        "hoverlabel",
+        "paper_bgcolor",
+        "plot_bgcolor",
+        "xaxis",
+        "yaxis",
+        "shapedefaults",
+        "annotationdefaults",
+        "title",
+    )
+    return {"layout": {key: layout[key] for key in keep if key in layout}}
+
+
+def _level_label(level: str) -> str:
+    return str(SignalLevel(level).label) if level in SignalLevel.values else str(level)
+
+
+# Print: the fonts installed for the PDF (Chinese text included), and room for an A4 column.
+PRINT_FONT = "Noto Sans, Noto Sans CJK SC, sans-serif"
+
+
+def trend_figure(
     *,
-    cut: str = "",
-    by: str | None = None,
-    dimension: str = "",
-    periods: int = 26,
+    metric_id: str,
+    name: str,
+    unit: str = "",
+    lines: list[Series] = (),
+    threshold_lines: list[Threshold] = (),
     markers=(),
-) -> go.Figure:
-    """The trend of a contract over its last ``periods`` periods (at its evaluation grain).
+    subtitle: list[str] = (),
+    x_title: str = "",
+    meta: dict | None = None,
+    for_print: bool = False,
+) -> dict:
+    """A contract's trend as Plotly figure JSON (what plotly.js and kaleido read), drawn from
+    plain data: no database access, no validation cost (``plotly.graph_objects`` spends ~70 ms a
+    chart checking properties; ``go.Figure(trend_figure(...))`` when Python code wants one).
 
-    - ``by=None``: the whole population (or the ``cut``, e.g. ``"intent=billing"``), from the
-      evaluation job's rows where present (so the points carry their level), else pooled from
-      the observations.
-    - ``by="version"``: one line per version set.
-    - ``by="cohort"``: one line per value of ``dimension`` (default: the first required cut).
-    - ``markers=[(date, label), ...]``: vertical lines, e.g. releases.
-
-    Target, warning, breach and stop are horizontal lines (``layout.shapes`` named by level);
-    hovering one tells its action rule.
+    - ``lines``: one trace each, in the colour-blind-safe order; a line with ``levels`` shows
+      each point's level as colour *and* symbol, and a legend key names the symbols in words.
+    - ``threshold_lines``: horizontal lines named by level (``layout.shapes``), in colour and dash,
+      labelled with value; an invisible line along each carries its action rule to the hover.
+    - ``markers``: ``[(date, label), ...]`` vertical dotted lines labelled above the plot (releases).
+    - ``for_print``: the same chart laid out for a static image in a printed pack.
+    The board cards, the contract page and the PDF packs all draw through this function.
     """
+    unit_sep = "" if unit == "%" else " "
+    data: list[dict] = []
+    shown_levels: list[str] = []
+    for index, item in enumerate(lines):
+        colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        marker = {"color": colour, "size": 7}
+        if item.levels is not None:
+            styles = [LEVEL_MARKER.get(level, LEVEL_MARKER[SignalLevel.OK]) for level in item.levels]
+            marker = {"color": [s[0] for s in styles], "symbol": [s[1] for s in styles], "size": 9}
+            shown_levels += [level for level in item.levels if level not in shown_levels]
+        level_labels = (
+            [_level_label(level) for level in item.levels] if item.levels is not None else [""] * len(item.x)
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "x": list(item.x),
+                "y": list(item.y),
+                "name": _text(item.name),
+                "mode": "lines+markers",
+                "line": {"color": colour, "width": 2},
+                "marker": marker,
+                "connectgaps": False,
+                "customdata": [[n, level] for n, level in zip(item.sample, level_labels, strict=True)],
+                "hovertemplate": (
+                    f"%{{y:.4g}}{unit_sep}{_text(unit)}"
+                    + " · "
+                    + _("sample")
+                    + " %{customdata[0]}"
+                    + ("<br>%{customdata[1]}" if item.levels is not None else "")
+                ),
+                "meta": {
+                    "kind": "series",
+                    "name": item.name,
+                    "sample": list(item.sample),
+                    "levels": list(item.levels) if item.levels is not None else None,
+                },
+            }
+        )
+    # Levels in words, not colour alone: one legend entry per level the points show.
+    for level in sorted(
+        shown_levels, key=lambda lv: list(LEVEL_MARKER).index(lv) if lv in LEVEL_MARKER else 9
+    ):
+        colour, symbol = LEVEL_MARKER.get(level, LEVEL_MARKER[SignalLevel.OK])
+        data.append(
+            {
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "name": _level_label(level),
+                "mode": "markers",
+                "marker": {"color": colour, "symbol": symbol, "size": 9},
+                "hoverinfo": "skip",
+                "legendgroup": "levels",
+                "meta": {"kind": "level_key", "level": level},
+            }
+        )
+
+    all_x = sorted({x for item in lines for x in item.x})
+    shapes: list[dict] = []
+    threshold_meta = []
+    for threshold in threshold_lines:
+        colour, dash = THRESHOLD_STYLE[threshold.level]
+        threshold_meta.append(
+            {
+                "level": threshold.level,
+                "label": threshold.label,
+                "value": threshold.value,
+                "rule": threshold.rule,
+            }
+        )
+        shapes.append(
+            {
+                "type": "line",
+                "name": threshold.level,
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": threshold.value,
+                "y1": threshold.value,
+                "line": {"color": colour, "dash": dash, "width": 1.5},
+                "label": {
+                    "text": _text(f"{threshold.label} {format_value(threshold.value, unit)}"),
+                    "textposition": "end",
+                    "font": {"size": 11, "color": colour},
+                },
+            }
+        )
+        if all_x:
+            # An invisible line along the threshold carries its action rule to the hover label.
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": all_x,
+                    "y": [threshold.value] * len(all_x),
+                    "name": threshold.label,
+                    "mode": "lines",
+                    "line": {"color": "rgba(0,0,0,0)", "width": 8},
+                    "showlegend": False,
+                    "hovertemplate": f"{_text(threshold.rule)}<extra></extra>",
+                    "hoverlabel": {"bgcolor": colour},
+                    "meta": {"kind": "threshold", "level": threshold.level},
+                }
+            )
+
+    annotations: list[dict] = []
+    marker_meta = []
+    for index, (when, text) in enumerate(markers or ()):
+        marker_meta.append({"date": when, "label": str(text)})
+        shapes.append(
+            {
+                "type": "line",
+                "name": "marker",
+                "xref": "x",
+                "x0": when,
+                "x1": when,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"color": MARKER_COLOUR, "dash": "dot", "width": 1},
+            }
+        )
+        annotations.append(
+            {
+                "x": when,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "yanchor": "bottom",
+                # Releases a few days apart: every other label one line higher, so both read.
+                "yshift": 13 * (index % 2),
+                "text": _text(text),
+                "showarrow": False,
+                "font": {"size": 10 if for_print else 11, "color": MARKER_COLOUR},
+            }
+        )
+    if not lines:
+        annotations.append(
+            {
+                "text": _("No observations yet."),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+            }
+        )
+
+    layout = {
+        "template": _white_template(),
+        "title": {
+            "text": _text(f"{name} ({metric_id})"),
+            "subtitle": {"text": _text(" · ".join(str(part) for part in subtitle if part))},
+        },
+        "xaxis": {"title": {"text": _text(x_title or _("Period start"))}},
+        "yaxis": {"title": {"text": _text(_("Value (%(unit)s)") % {"unit": unit} if unit else _("Value"))}},
+        "colorway": SERIES_COLOURS,
+        "hovermode": "x unified",
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.2},
+        "margin": {"l": 60, "r": 110, "t": 80, "b": 60},
+        "shapes": shapes,
+        "annotations": annotations,
+        "meta": {
+            **(meta or {}),
+            "metric_id": metric_id,
+            "unit": unit,
+            "thresholds": threshold_meta,
+            "markers": marker_meta,
+        },
+    }
+    if for_print:
+        layout.update(
+            {
+                "font": {"family": PRINT_FONT, "size": 11},
+                "title": {
+                    **layout["title"],
+                    "font": {"size": 14},
+                    "subtitle": {**layout["title"]["subtitle"], "font": {"size": 11}},
+                },
+                "legend": {
+                    "orientation": "h",
+                    "x": 1,
+                    "xanchor": "right",
+                    "y": -0.16,
+                    "yanchor": "top",
+                    "font": {"size": 10},
+                },
+                "margin": {"l": 60, "r": 100, "t": 62 if markers else 50, "b": 56},
+                "xaxis": {**layout["xaxis"], "title": {**layout["xaxis"]["title"], "standoff": 4}},
+            }
+        )
+    return {"data": data, "layout": layout}
+
+
+def contract_subtitle(contract: MetricContract, *, cut_text: str = "", hidden: int = 0) -> list[str]:
+    """What the chart's subtitle says about the contract: evidence level, direction, grain, the
+    cut drawn, a status other than active, and lines left out."""
+    subtitle = [
+        contract.evidence_level,
+        str(Direction(contract.direction).label) if contract.direction in Direction.values else "",
+        _("per %(grain)s") % {"grain": grain_label(contract.grain)},
+    ]
+    if cut_text:
+        subtitle.append(_("cut %(cut)s") % {"cut": cut_text})
+    if contract.status != ContractStatus.ACTIVE:
+        subtitle.append(str(ContractStatus(contract.status).label))
+    if hidden:
+        subtitle.append(_("%(count)s smaller lines not shown") % {"count": hidden})
+    return subtitle
+
+
+def grain_label(grain: str) -> str:
+    return Grain(grain).label.lower() if grain in Grain.values else grain
+
+
+def contract_figure(
+    contract: MetricContract,
+    lines: list[Series],
+    *,
+    by: str = "",
+    dimension: str = "",
+    cut_text: str = "",
+    markers=(),
+    for_print: bool = False,
+) -> dict:
+    """The contract's trend from lines already loaded (by ``contract_lines`` or a batch loader):
+    the contract's name and id, its thresholds with their action rules, the markers. At most
+    ``MAX_SERIES`` lines, the heaviest first; the subtitle says how many were left out."""
+    hidden = max(0, len(lines) - MAX_SERIES)
+    lines = list(lines)[:MAX_SERIES]
+    return trend_figure(
+        metric_id=contract.metric_id,
+        name=contract.name,
+        unit=contract.unit,
+        lines=lines,
+        threshold_lines=contract_thresholds(contract),
+        markers=markers,
+        subtitle=contract_subtitle(contract, cut_text=cut_text, hidden=hidden),
+        x_title=_("Period start (%(grain)s)") % {"grain": grain_label(contract.grain)},
+        meta={
+            "by": by or "",
+            "dimension": dimension if by == "cohort" else "",
+            "cut": cut_text,
+            "hidden_series": hidden,
+        },
+        for_print=for_print,
+    )
+
+
+@dataclass
+class TrendLines:
+    """A contract's lines as ``contract_lines`` read them, and the cut they were read for (an
+    unknown ``by`` or dimension falls back to what was actually drawn)."""
+
+    lines: list[Series]
+    by: str
+    dimension: str
+    cut_text: str
+
+
+def contract_lines(
+    contract: MetricContract, *, cut: str = "", by: str | None = None, dimension: str = "", periods: int = 26
+) -> TrendLines:
+    """One contract's lines over its last ``periods`` periods, in one or two statements (see
+    ``contract_trend``). Boards read many contracts' whole-population lines at once with
+    ``whole_population_lines`` instead."""
     periods = max(1, int(periods))
     cohort_filter = parse_cut(contract, cut)
     cut_text = _cut_label(cohort_filter)
@@ -281,186 +603,191 @@ def contract_trend(
         )
         for item in series:
             item.name = cut_text or _("Whole population")
-    hidden = max(0, len(series) - MAX_SERIES)
-    series = series[:MAX_SERIES]
-
-    fig = go.Figure()
-    unit = contract.unit
-    for index, item in enumerate(series):
-        colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
-        marker = {"color": colour, "size": 7}
-        if item.levels is not None:
-            marker = {
-                "color": [LEVEL_MARKER.get(level, LEVEL_MARKER[SignalLevel.OK])[0] for level in item.levels],
-                "symbol": [LEVEL_MARKER.get(level, LEVEL_MARKER[SignalLevel.OK])[1] for level in item.levels],
-                "size": 9,
-            }
-        level_labels = (
-            [str(SignalLevel(level).label) if level in SignalLevel.values else level for level in item.levels]
-            if item.levels is not None
-            else [""] * len(item.x)
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=item.x,
-                y=item.y,
-                name=_text(item.name),
-                mode="lines+markers",
-                line={"color": colour, "width": 2},
-                marker=marker,
-                connectgaps=False,
-                customdata=[[n, level] for n, level in zip(item.sample, level_labels, strict=True)],
-                hovertemplate=(
-                    f"%{{y:.4g}}{'' if unit == '%' else ' '}{_text(unit)}"
-                    + " · "
-                    + _("sample")
-                    + " %{customdata[0]}"
-                    + ("<br>%{customdata[1]}" if item.levels is not None else "")
-                ),
-                meta={
-                    "kind": "series",
-                    "name": item.name,
-                    "sample": list(item.sample),
-                    "levels": item.levels,
-                },
-            )
-        )
-
-    all_x = sorted({x for item in series for x in item.x})
-    threshold_meta = []
-    for level, label, value in thresholds(contract):
-        colour, dash = THRESHOLD_STYLE[level]
-        rule = action_rule_text(contract, level)
-        threshold_meta.append({"level": level, "label": label, "value": value, "rule": rule})
-        fig.add_shape(
-            type="line",
-            name=level,
-            xref="paper",
-            x0=0,
-            x1=1,
-            yref="y",
-            y0=value,
-            y1=value,
-            line={"color": colour, "dash": dash, "width": 1.5},
-            label={
-                "text": _text(f"{label} {format_value(value, unit)}"),
-                "textposition": "end",
-                "font": {"size": 11, "color": colour},
-            },
-        )
-        if all_x:
-            # An invisible line along the threshold carries its action rule to the hover label.
-            fig.add_trace(
-                go.Scatter(
-                    x=all_x,
-                    y=[value] * len(all_x),
-                    name=label,
-                    mode="lines",
-                    line={"color": "rgba(0,0,0,0)", "width": 8},
-                    showlegend=False,
-                    hovertemplate=f"{_text(rule)}<extra></extra>",
-                    hoverlabel={"bgcolor": colour},
-                    meta={"kind": "threshold", "level": level},
-                )
-            )
-
-    marker_meta = []
-    for when, text in markers or ():
-        marker_meta.append({"date": when, "label": str(text)})
-        fig.add_shape(
-            type="line",
-            name="marker",
-            xref="x",
-            x0=when,
-            x1=when,
-            yref="paper",
-            y0=0,
-            y1=1,
-            line={"color": MARKER_COLOUR, "dash": "dot", "width": 1},
-        )
-        fig.add_annotation(
-            x=when,
-            xref="x",
-            y=1,
-            yref="paper",
-            yanchor="bottom",
-            text=_text(text),
-            showarrow=False,
-            font={"size": 11, "color": MARKER_COLOUR},
-        )
-
-    grain_label = Grain(contract.grain).label.lower() if contract.grain in Grain.values else contract.grain
-    subtitle = [
-        str(Direction(contract.direction).label) if contract.direction in Direction.values else "",
-        _("per %(grain)s") % {"grain": grain_label},
-    ]
-    if cut_text:
-        subtitle.append(_("cut %(cut)s") % {"cut": cut_text})
-    if contract.status != ContractStatus.ACTIVE:
-        subtitle.append(str(ContractStatus(contract.status).label))
-    if hidden:
-        subtitle.append(_("%(count)s smaller lines not shown") % {"count": hidden})
-    fig.update_layout(
-        title={
-            "text": _text(f"{contract.name} ({contract.metric_id})"),
-            "subtitle": {"text": _text(" · ".join(part for part in subtitle if part))},
-        },
-        xaxis={"title": {"text": _("Period start (%(grain)s)") % {"grain": grain_label}}},
-        yaxis={"title": {"text": _text(_("Value (%(unit)s)") % {"unit": unit} if unit else _("Value"))}},
-        template="plotly_white",
-        colorway=SERIES_COLOURS,
-        hovermode="x unified",
-        legend={"orientation": "h", "yanchor": "top", "y": -0.2},
-        margin={"l": 60, "r": 110, "t": 80, "b": 60},
-        meta={
-            "metric_id": contract.metric_id,
-            "by": by or "",
-            "dimension": dimension if by == "cohort" else "",
-            "cut": cut_text,
-            "unit": unit,
-            "hidden_series": hidden,
-            "thresholds": threshold_meta,
-            "markers": marker_meta,
-        },
+    return TrendLines(
+        lines=series, by=by or "", dimension=dimension if by == "cohort" else "", cut_text=cut_text
     )
-    if not series:
-        fig.add_annotation(
-            text=_("No observations yet."),
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-            showarrow=False,
+
+
+def contract_trend(
+    contract: MetricContract,
+    *,
+    cut: str = "",
+    by: str | None = None,
+    dimension: str = "",
+    periods: int = 26,
+    markers=(),
+) -> go.Figure:
+    """The trend of a contract over its last ``periods`` periods (at its evaluation grain).
+
+    - ``by=None``: the whole population (or the ``cut``, e.g. ``"intent=billing"``), from the
+      evaluation job's rows where present (so the points carry their level), else pooled from
+      the observations.
+    - ``by="version"``: one line per version set.
+    - ``by="cohort"``: one line per value of ``dimension`` (default: the first required cut).
+    - ``markers=[(date, label), ...]``: vertical lines, e.g. releases.
+
+    Target, warning, breach and stop are horizontal lines (``layout.shapes`` named by level);
+    hovering one tells its action rule. Drawn by ``trend_figure``; returned as a
+    ``plotly.graph_objects.Figure`` for the contract page and its tests.
+    """
+    read = contract_lines(contract, cut=cut, by=by, dimension=dimension, periods=periods)
+    return go.Figure(
+        contract_figure(
+            contract,
+            read.lines,
+            by=read.by,
+            dimension=read.dimension,
+            cut_text=read.cut_text,
+            markers=markers,
         )
-    return fig
+    )
+
+
+# --- many contracts at once (boards) ----------------------------------------------------------
+
+
+def whole_population_lines(contracts, *, periods: int = 26) -> dict[int, list[Series]]:
+    """Each contract's whole-population line over its last ``periods`` periods at its own grain,
+    as ``contract_lines`` reads it one by one, for many contracts in one statement: the
+    evaluation rows ranked per contract by a window function. A contract never evaluated yet is
+    pooled from its observations, all such contracts in one more statement (none when every
+    contract has been evaluated). ``{contract pk: [Series]}`` (an empty list: nothing to draw)."""
+    contracts = list(contracts)
+    periods = max(1, int(periods))
+    found: dict[int, list[Series]] = {contract.pk: [] for contract in contracts}
+    if not contracts:
+        return found
+    rows = (
+        Evaluation.objects.at_own_grain(contracts)
+        .whole_population()
+        .annotate(
+            recency=Window(RowNumber(), partition_by=[F("contract_id")], order_by=F("period_start").desc())
+        )
+        .filter(recency__lte=periods)
+        .order_by("contract_id", "period_start")
+        .values_list("contract_id", "period_start", "value", "sample_size", "level")
+    )
+    evaluated: dict[int, Series] = {}
+    for contract_id, period_start, value, sample, level in rows:
+        item = evaluated.setdefault(contract_id, Series(name=str(_("Whole population")), levels=[]))
+        item.x.append(period_start)
+        item.y.append(value)
+        item.sample.append(sample)
+        item.levels.append(level)
+    for pk, item in evaluated.items():
+        found[pk] = [item]
+    never = [contract for contract in contracts if contract.pk not in evaluated]
+    for pk, item in _pooled_lines(never, periods=periods).items():
+        found[pk] = [item]
+    return found
+
+
+def _pooled_lines(contracts, *, periods: int) -> dict[int, Series]:
+    """The whole population pooled from the observations, for contracts of any grains and kinds
+    in one statement: each row is bucketed by its own contract's grain, and both poolings (ratio
+    and weighted mean) are summed so each contract takes its own (``_value_expression``)."""
+    if not contracts:
+        return {}
+    bucket = Case(
+        *[
+            When(contract__grain=grain, then=trunc("period_start", output_field=DateField()))
+            for grain, trunc in _TRUNC.items()
+        ],
+        output_field=DateField(),
+    )
+    weighted = Sum(F("value") * F("sample_size"), output_field=FloatField()) / NullIf(
+        Sum("sample_size", output_field=FloatField()), Value(0.0)
+    )
+    ratio = Sum(
+        Case(When(denominator__isnull=False, then=F("numerator"))), output_field=FloatField()
+    ) / NullIf(
+        Sum(Case(When(numerator__isnull=False, then=F("denominator"))), output_field=FloatField()),
+        Value(0.0),
+    )
+    rows = (
+        Observation.objects.filter(contract_id__in=[contract.pk for contract in contracts])
+        .annotate(bucket=bucket)
+        .values("contract_id", "bucket")
+        .annotate(
+            ratio=ratio,
+            mean=Coalesce(weighted, Avg("value"), output_field=FloatField()),
+            period_sample=Sum("sample_size"),
+        )
+        .order_by("contract_id", "bucket")
+    )
+    is_ratio = {contract.pk: contract.is_ratio for contract in contracts}
+    pooled: dict[int, Series] = {}
+    for row in rows:
+        item = pooled.setdefault(row["contract_id"], Series(name=str(_("Whole population"))))
+        value = row["ratio"] if is_ratio[row["contract_id"]] and row["ratio"] is not None else row["mean"]
+        item.x.append(_as_date(row["bucket"]))
+        item.y.append(value)
+        item.sample.append(row["period_sample"])
+    for item in pooled.values():
+        item.x, item.y, item.sample = item.x[-periods:], item.y[-periods:], item.sample[-periods:]
+    return pooled
+
+
+def offered_cuts(contracts) -> dict[int, list[str]]:
+    """The cohort cuts each contract has been evaluated for at its own grain (what a trend
+    card offers to cut by), for many contracts in one statement."""
+    contracts = list(contracts)
+    cuts: dict[int, list[str]] = {contract.pk: [] for contract in contracts}
+    if not contracts:
+        return cuts
+    rows = (
+        Evaluation.objects.at_own_grain(contracts)
+        .exclude(cut="")
+        .values_list("contract_id", "cut")
+        .distinct()
+        .order_by("contract_id", "cut")
+    )
+    for contract_id, cut in rows:
+        cuts[contract_id].append(cut)
+    return cuts
 
 
 @dataclass
 class ChartTable:
-    """The numbers of a chart as a table (for screen readers, and for anyone who prefers one)."""
+    """The numbers of a chart as a table (for screen readers, and for anyone who prefers one).
+    ``levels`` runs beside ``rows``: the level in words of the period where a line carries levels
+    (the evaluated whole population or cut), "" otherwise."""
 
     columns: list[str]
     rows: list[list]
     thresholds: list[dict]
     markers: list[dict]
+    levels: list[str] = field(default_factory=list)
 
 
-def figure_table(fig: go.Figure) -> ChartTable:
-    """Rows of the chart's lines: one per period, a value and a sample size per line."""
-    lines = [trace for trace in fig.data if (trace.meta or {}).get("kind") == "series"]
+def _figure_json(fig) -> dict:
+    return fig if isinstance(fig, dict) else fig.to_plotly_json()
+
+
+def figure_table(fig) -> ChartTable:
+    """Rows of the chart's lines: one per period, a value and a sample size per line. ``fig`` is
+    figure JSON (``trend_figure``) or a ``go.Figure`` (``contract_trend``)."""
+    fig = _figure_json(fig)
+    lines = [trace for trace in fig["data"] if (trace.get("meta") or {}).get("kind") == "series"]
     columns = [_("Period")]
     by_period: dict = {}
+    level_of: dict = {}
     for index, trace in enumerate(lines):
-        name = trace.meta.get("name", trace.name)
+        meta = trace.get("meta") or {}
+        name = meta.get("name", trace.get("name"))
         columns += [name, _("%(line)s sample") % {"line": name}]
-        samples = (trace.meta or {}).get("sample") or [None] * len(trace.x)
-        for x, y, n in zip(trace.x, trace.y, samples, strict=False):
-            by_period.setdefault(x, [None] * (2 * len(lines)))[2 * index : 2 * index + 2] = [y, n]
-    rows = [[period, *values] for period, values in sorted(by_period.items())]
-    meta = fig.layout.meta or {}
+        x = list(trace.get("x") or [])
+        samples = meta.get("sample") or [None] * len(x)
+        for period, y, n in zip(x, trace.get("y") or [], samples, strict=False):
+            by_period.setdefault(period, [None] * (2 * len(lines)))[2 * index : 2 * index + 2] = [y, n]
+        for period, level in zip(x, meta.get("levels") or [], strict=False):
+            level_of.setdefault(period, _level_label(level))
+    periods = sorted(by_period)
+    meta = fig["layout"].get("meta") or {}
     return ChartTable(
         columns=columns,
-        rows=rows,
+        rows=[[period, *by_period[period]] for period in periods],
         thresholds=list(meta.get("thresholds", [])),
         markers=list(meta.get("markers", [])),
+        levels=[level_of.get(period, "") for period in periods],
     )

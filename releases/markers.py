@@ -12,21 +12,39 @@ from contracts.periods import period_start_of, shift_period
 CHART_PERIODS = 26
 
 
-def release_markers(contract) -> list:
+def _since(contract, today):
+    return shift_period(period_start_of(today, contract.grain), contract.grain, -CHART_PERIODS)
+
+
+def release_markers(contracts) -> dict[int, list]:
+    """``{contract pk: [(date, label), ...]}`` for many contracts in one statement: the deployed
+    releases (and rollbacks) of each contract's capability within its chart's reach."""
     from releases.models import Release
 
-    since = shift_period(
-        period_start_of(timezone.localdate(), contract.grain), contract.grain, -CHART_PERIODS
-    )
+    contracts = list(contracts)
+    if not contracts:
+        return {}
+    today = timezone.localdate()
+    since = {contract.pk: _since(contract, today) for contract in contracts}
     rows = (
-        Release.objects.filter(capability_id=contract.capability_id, deployed_date__isnull=False)
-        .filter(deployed_date__gte=since)
+        Release.objects.filter(
+            capability_id__in={contract.capability_id for contract in contracts},
+            deployed_date__isnull=False,
+            deployed_date__gte=min(since.values()),
+        )
         .order_by("deployed_date", "id")
-        .values_list("readable_id", "deployed_date", "rolled_back_date")
+        .values_list("capability_id", "readable_id", "deployed_date", "rolled_back_date")
     )
-    markers = []
-    for readable_id, deployed, rolled_back in rows:
-        markers.append((deployed, readable_id))
-        if rolled_back is not None:
-            markers.append((rolled_back, gettext("%(id)s rolled back") % {"id": readable_id}))
+    by_capability: dict[int, list] = {}
+    for capability_id, readable_id, deployed, rolled_back in rows:
+        by_capability.setdefault(capability_id, []).append((readable_id, deployed, rolled_back))
+    markers: dict[int, list] = {}
+    for contract in contracts:
+        found = markers[contract.pk] = []
+        for readable_id, deployed, rolled_back in by_capability.get(contract.capability_id, ()):
+            if deployed < since[contract.pk]:
+                continue
+            found.append((deployed, readable_id))
+            if rolled_back is not None:
+                found.append((rolled_back, gettext("%(id)s rolled back") % {"id": readable_id}))
     return markers
