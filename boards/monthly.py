@@ -1,0 +1,441 @@
+"""The monthly value board (playbook 18.3) for the Sponsor, PM, Finance and Risk: per capability,
+the decision requested, outcome movement, net value, risk and adoption, and the roadmap
+implication of one month.
+
+Its figures are the monthly memo's (``forums.memos``): where the capability's memo of the month
+exists, the board reads it (as sent, when it was sent); where none exists yet, the board builds
+the memo the same way without storing it (``memo_drafts``). Either way the board and the memo
+show one number for one thing. Everything is read in a fixed number of queries whatever the
+number of capabilities, contracts or records.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from forums.memos import MemoDecision, memo_drafts
+from forums.memos.month import regressions_in_words
+from forums.memos.sections import month_after, month_before, month_start_of
+from forums.memos.services import draft_matrix
+from forums.models import ValueMemo
+from forums.packs import LEAKAGE_CLASSES
+
+# The order an executive reads the decisions in: what must be undone or contained first, the
+# calls that change the investment next, "continue" last.
+DECISION_ORDER = [
+    MemoDecision.ROLLBACK_OR_HOTFIX,
+    MemoDecision.RESTRICT_AND_INVESTIGATE,
+    MemoDecision.RETIRE_OR_PARK,
+    MemoDecision.REDESIGN_OPERATING_MODEL,
+    MemoDecision.PRODUCT_WORKFLOW_REDESIGN,
+    MemoDecision.REDESIGN_OR_RESTRICT,
+    MemoDecision.SCALE_SELECTIVELY,
+    MemoDecision.SCALE,
+    MemoDecision.CONTINUE,
+]
+# The 18.3 wireframe's five words for the decision requested: every 8.3 decision is one of them.
+DECISION_WORD = {
+    MemoDecision.SCALE: "scale",
+    MemoDecision.SCALE_SELECTIVELY: "scale",
+    MemoDecision.REDESIGN_OR_RESTRICT: "redesign",
+    MemoDecision.RESTRICT_AND_INVESTIGATE: "restrict",
+    MemoDecision.PRODUCT_WORKFLOW_REDESIGN: "redesign",
+    MemoDecision.RETIRE_OR_PARK: "retire",
+    MemoDecision.ROLLBACK_OR_HOTFIX: "restrict",
+    MemoDecision.REDESIGN_OPERATING_MODEL: "redesign",
+    MemoDecision.CONTINUE: "continue",
+}
+DECISION_WORD_LABELS = {
+    "scale": _("scale"),
+    "restrict": _("restrict"),
+    "redesign": _("redesign"),
+    "retire": _("retire"),
+    "continue": _("continue"),
+}
+
+# The parts of net value of 18.3, each with the memo lines and the value-leakage classes of 8.2
+# (``forums.packs.LEAKAGE_CLASSES``) whose contracts measure it.
+NET_VALUE_PARTS = [
+    ("benefit", _("Benefit"), (("outcome", "outcome"),), ()),
+    ("cost", _("Cost"), (("cost", "cost_per_case"),), ()),
+    ("human_review", _("Human review"), (("cost", "human_review_load"),), ("human_review",)),
+    ("support", _("Support"), (("cost", "support_load"),), ("support",)),
+    ("rework", _("Rework"), (), ("rework",)),
+    ("risk_adjustment", _("Risk adjustment"), (("risk", "complaints"), ("risk", "customer_harm")), ()),
+]
+PAST_WARNING = ("warning", "breach", "stop")
+
+
+# --- which capabilities a board shows -------------------------------------------------------
+
+
+def capabilities_in_scope(request):
+    """(capabilities shown, the one chosen or None, every one the person may read) for a board: ``?capability=<slug>`` (404 when the
+    person may not read it; ``all`` for every one), else the navbar's current capability, else
+    every capability the person may read. One query."""
+    from portfolio.models import Capability
+
+    visible = list(Capability.objects.visible_to(request.user).order_by("name"))
+    asked = request.GET.get("capability")
+    slug = asked if asked is not None else request.session.get("current_capability", "")
+    if slug and slug != "all":
+        chosen = next((capability for capability in visible if capability.slug == slug), None)
+        if chosen is not None:
+            return [chosen], chosen, visible
+        if asked is not None:
+            raise Http404
+    return visible, None, visible
+
+
+def month_asked(request, today: datetime.date) -> datetime.date:
+    """``?month=YYYY-MM``, else the last whole month (the one the next monthly value review
+    reviews). A month after this one is refused with a 404."""
+    text = (request.GET.get("month") or "").strip()
+    if not text:
+        return month_before(today)
+    try:
+        month = datetime.date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise Http404 from None
+    if month > month_start_of(today):
+        raise Http404
+    return month
+
+
+# --- one capability's month ----------------------------------------------------------------------
+
+
+@dataclass
+class NetValuePart:
+    key: str
+    label: str
+    figures: list[dict]
+
+    @property
+    def gap(self) -> bool:
+        """No contract measures this part: an evidence gap, never a zero."""
+        return not self.figures
+
+
+@dataclass
+class CapabilityMonth:
+    """One capability's month as the board shows it, from its memo (or the memo it would get)."""
+
+    capability: object
+    memo: ValueMemo | None
+    fields: dict
+    matrix: dict
+    decisions_logged: list = field(default_factory=list)
+    backlog_changes: list = field(default_factory=list)
+    next_release: object = None
+    guardrail_ids: set = field(default_factory=set)  # metric ids of the contracts guarding another
+
+    # Decision requested.
+    @property
+    def recommendation(self) -> str:
+        return self.matrix.get("decision") or MemoDecision.CONTINUE
+
+    @property
+    def recommendation_label(self) -> str:
+        return self.matrix.get("label") or str(MemoDecision(self.recommendation).label)
+
+    @property
+    def decision_word(self) -> str:
+        return DECISION_WORD.get(self.recommendation, "continue")
+
+    @property
+    def decision_word_label(self) -> str:
+        return str(DECISION_WORD_LABELS[self.decision_word])
+
+    @property
+    def source(self) -> str:
+        """Where the figures come from: the memo as sent, a draft memo, or the live data."""
+        if self.memo is None:
+            return "live"
+        return "sent" if self.memo.is_sent else "draft"
+
+    @property
+    def decision_taken(self):
+        return self.memo.decision if self.memo is not None and self.memo.decision_id else None
+
+    @property
+    def meta(self) -> dict:
+        return self.fields.get("meta") or {}
+
+    # Outcome movement.
+    @property
+    def figures(self) -> dict:
+        return self.fields.get("figures") or {}
+
+    @property
+    def outcomes(self) -> list[dict]:
+        """The outcome figures, each with its cohorts sorted worse first and counted."""
+        rows = []
+        for f in self.figures.get("outcome", []):
+            if f.get("line") != "outcome":
+                continue
+            cuts = f.get("cuts") or []
+            rank = {"worse": 0, "improved": 2, "flat": 1}
+            rows.append(
+                {
+                    **f,
+                    "cuts": sorted(cuts, key=lambda c: (rank.get(c.get("moved"), 3), c["cut"])),
+                    "worse_cuts": [c["cut"] for c in cuts if c.get("moved") == "worse"],
+                    "improved_cuts": [c["cut"] for c in cuts if c.get("moved") == "improved"],
+                }
+            )
+        return rows
+
+    @property
+    def not_net(self) -> list[dict]:
+        return self.fields.get("not_net") or []
+
+    # Net value.
+    @property
+    def net_value(self) -> list[NetValuePart]:
+        every = [
+            f for section in ("outcome", "adoption", "risk", "cost") for f in self.figures.get(section, [])
+        ]
+        parts = []
+        for key, label, lines, leakage in NET_VALUE_PARTS:
+            found = [
+                f
+                for f in every
+                if (f.get("section"), f.get("line")) in lines or _leakage_of(f["metric_id"]) in leakage
+            ]
+            parts.append(NetValuePart(key, str(label), _unique(found)))
+        return parts
+
+    @property
+    def evidence_gaps(self) -> list[str]:
+        return [part.label for part in self.net_value if part.gap]
+
+    # Risk and adoption.
+    @property
+    def adoption(self) -> list[dict]:
+        return self.figures.get("adoption", [])
+
+    def _risk_line(self, line: str) -> list[dict]:
+        return [f for f in self.figures.get("risk", []) if f.get("line") == line]
+
+    @property
+    def complaints(self) -> list[dict]:
+        return self._risk_line("complaints")
+
+    @property
+    def policy_drift(self) -> list[dict]:
+        return self._risk_line("policy_drift")
+
+    @property
+    def guardrails(self) -> list[dict]:
+        """The contracts that guard another one (they must hold while it improves), worst first,
+        then the risk and quality contracts past warning in the month."""
+        every = [
+            f for section in ("outcome", "adoption", "risk", "cost") for f in self.figures.get(section, [])
+        ]
+        found = [f for f in every if f["metric_id"] in self.guardrail_ids]
+        found += [
+            f
+            for f in self.figures.get("risk", [])
+            if f.get("worst_level") in PAST_WARNING and f.get("line") not in ("complaints", "policy_drift")
+        ]
+        rank = {"stop": 0, "breach": 1, "warning": 2, "ok": 3}
+        return sorted(_unique(found), key=lambda f: (rank.get(f.get("worst_level"), 4), f["metric_id"]))
+
+    def line(self, section: str, line: str) -> str:
+        return (self.fields.get(section) or {}).get(line, "")
+
+    # Roadmap implication.
+    @property
+    def release_rows(self) -> list[dict]:
+        return [
+            {**row, "regressions_text": regressions_in_words(row.get("regressions") or [])}
+            for row in self.fields.get("release_rows") or []
+        ]
+
+    @property
+    def assumptions_changed(self) -> list[dict]:
+        return [row for row in self.fields.get("assumption_update") or [] if row["proposed"] != row["status"]]
+
+    @property
+    def open_actions(self) -> list[dict]:
+        return (self.fields.get("actions") or {}).get("open", [])
+
+    @property
+    def overdue_actions(self) -> list[dict]:
+        return [row for row in self.open_actions if row.get("overdue")]
+
+    # Exceptions an executive reads first.
+    @property
+    def exceptions(self) -> list[str]:
+        found = []
+        for row in self.not_net:
+            found.append(gettext("%(metric)s: improvement not net") % {"metric": row["metric_id"]})
+        for row in self.release_rows:
+            if row.get("defect"):
+                found.append(gettext("%(id)s: regression after release") % {"id": row["id"]})
+        for f in self.guardrails:
+            if f.get("worst_level") in ("breach", "stop"):
+                found.append(
+                    gettext("%(metric)s at %(level)s")
+                    % {"metric": f["metric_id"], "level": f["worst_level_label"]}
+                )
+        if self.overdue_actions:
+            found.append(gettext("%(n)s actions overdue") % {"n": len(self.overdue_actions)})
+        return found
+
+
+def _leakage_of(metric_id: str) -> str:
+    name = metric_id.rpartition(".")[2].lower()
+    for key, _label, words in LEAKAGE_CLASSES:
+        if any(word in name for word in words):
+            return key
+    return ""
+
+
+def _unique(figures: list[dict]) -> list[dict]:
+    seen, out = set(), []
+    for figure in figures:
+        if figure["metric_id"] not in seen:
+            seen.add(figure["metric_id"])
+            out.append(figure)
+    return out
+
+
+# --- the board -----------------------------------------------------------------------------------
+
+
+@dataclass
+class MonthlyBoard:
+    month: datetime.date
+    rows: list[CapabilityMonth]
+    next_session: object = None
+    partial: bool = False
+
+    @property
+    def month_label(self) -> str:
+        return self.month.strftime("%Y-%m")
+
+    @property
+    def previous_month(self) -> str:
+        return month_before(self.month).strftime("%Y-%m")
+
+    @property
+    def next_month(self) -> str | None:
+        following = month_after(self.month)
+        return following.strftime("%Y-%m") if following <= month_start_of(timezone.localdate()) else None
+
+    @property
+    def decision_counts(self) -> list[tuple[str, str, int]]:
+        counts: dict[str, int] = defaultdict(int)
+        for row in self.rows:
+            counts[row.decision_word] += 1
+        return [(word, str(label), counts[word]) for word, label in DECISION_WORD_LABELS.items()]
+
+    @property
+    def outcome_contract_ids(self) -> list[str]:
+        return [f["metric_id"] for row in self.rows for f in row.outcomes]
+
+
+def monthly_board(capabilities, *, month: datetime.date, user=None, now=None) -> MonthlyBoard:
+    """The monthly value board of the capabilities given for one month: the month's memos where
+    they exist, the memo ``memo_drafts`` builds otherwise, the decisions logged and the backlog
+    changed in the month, the next release and the next monthly value review session."""
+    from contracts.models import MetricContract
+    from decisions.models import Decision
+    from portfolio.models import BacklogItem
+    from releases.choices import ReleaseState
+    from releases.models import Release
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    month = month_start_of(month)
+    month_end = month_after(month)
+    capabilities = list(capabilities)
+    ids = [capability.pk for capability in capabilities]
+    memos = {
+        memo.capability_id: memo
+        for memo in ValueMemo.objects.filter(capability_id__in=ids, month=month).select_related("decision")
+    }
+    missing = [capability for capability in capabilities if capability.pk not in memos]
+    drafts = memo_drafts(missing, month=month, by=user, now=now) if missing else {}
+
+    start = timezone.make_aware(datetime.datetime.combine(month, datetime.time.min))
+    end = timezone.make_aware(datetime.datetime.combine(month_end, datetime.time.min))
+    decisions: dict[int, list] = defaultdict(list)
+    for decision in Decision.objects.filter(
+        capability_id__in=ids, decided_on__gte=month, decided_on__lt=month_end
+    ).order_by("-decided_on", "-id"):
+        decisions[decision.capability_id].append(decision)
+    backlog: dict[int, list] = defaultdict(list)
+    for item in (
+        BacklogItem.objects.filter(capability_id__in=ids)
+        .filter(Q(created_at__gte=start, created_at__lt=end) | Q(updated_at__gte=start, updated_at__lt=end))
+        .order_by("-priority_score", "id")
+    ):
+        backlog[item.capability_id].append(item)
+    next_release: dict[int, object] = {}
+    for release in (
+        Release.objects.filter(capability_id__in=ids, deployed_date__isnull=True, planned_date__gte=today)
+        .exclude(state__in=[ReleaseState.REJECTED, ReleaseState.ROLLED_BACK])
+        .order_by("planned_date", "id")
+    ):
+        next_release.setdefault(release.capability_id, release)
+
+    guardrail_ids: dict[int, set] = defaultdict(set)
+    for capability_id, metric_id in MetricContract.guardrails.through.objects.filter(
+        from_metriccontract__capability_id__in=ids
+    ).values_list("from_metriccontract__capability_id", "to_metriccontract__metric_id"):
+        guardrail_ids[capability_id].add(metric_id)
+
+    rows = []
+    for capability in capabilities:
+        memo = memos.get(capability.pk)
+        if memo is not None:
+            fields, matrix = memo.fields or {}, memo.matrix or {}
+        else:
+            draft = drafts[capability.pk]
+            fields, matrix = draft.fields, draft_matrix(draft)
+        rows.append(
+            CapabilityMonth(
+                capability=capability,
+                memo=memo,
+                fields=fields,
+                matrix=matrix,
+                decisions_logged=decisions[capability.pk],
+                backlog_changes=backlog[capability.pk],
+                next_release=next_release.get(capability.pk),
+                guardrail_ids=guardrail_ids[capability.pk],
+            )
+        )
+    rank = {decision: position for position, decision in enumerate(DECISION_ORDER)}
+    rows.sort(
+        key=lambda row: (rank.get(row.recommendation, len(rank)), -len(row.exceptions), row.capability.name)
+    )
+    return MonthlyBoard(
+        month=month,
+        rows=rows,
+        next_session=_next_session(capabilities, now),
+        partial=month_end > today,
+    )
+
+
+def _next_session(capabilities, now):
+    """The next monthly value review session of a forum covering any of the capabilities."""
+    from forums.choices import Cadence
+    from forums.models import Session
+
+    ids = [capability.pk for capability in capabilities]
+    return (
+        Session.objects.filter(scheduled_at__gt=now, forum__cadence=Cadence.MONTHLY_VALUE_REVIEW)
+        .filter(Q(forum__scope__in=ids) | Q(forum__scope__isnull=True))
+        .select_related("forum")
+        .order_by("scheduled_at", "pk")
+        .first()
+    )
