@@ -1,9 +1,26 @@
-"""The portfolio board (playbook 18). Not built yet: the boards issue fills it in."""
+"""The portfolio board (playbook 18.1, 9.2-9.4): capabilities side by side on value, risk, cost,
+reuse, funding and retirement, retirement candidates first; the evidence one click away."""
 
-from django.http import Http404
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from boards import portfolio
+from boards.monthly import capabilities_in_scope
+from boards.registry import BOARDS
 
 
 @require_GET
 def portfolio_board(request):
-    raise Http404
+    capabilities, chosen, visible = capabilities_in_scope(request)
+    board = portfolio.portfolio_board(capabilities, user=request.user)
+    return render(
+        request,
+        "boards/portfolio.html",
+        {
+            "board": next(b for b in BOARDS if b.key == "portfolio"),
+            "portfolio": board,
+            "capability": chosen,
+            "visible": visible,
+            "columns": [(key, label) for key, label, _dimensions in portfolio.COLUMNS],
+        },
+    )

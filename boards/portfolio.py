@@ -1,0 +1,213 @@
+"""The portfolio board (playbook 18.1, 9.2-9.4) for Executives and the Value Office: every
+capability side by side on value, risk, cost, reuse, funding and retirement, with its latest
+quarterly decision and funding change.
+
+Its ratings are the quarterly scorecard's (``forums.portfolio_review``): a capability's row of
+the latest review shows what the scorecard shows (a person's rating, or the data's suggestion
+while unrated). The data's suggestion *now* (``portfolio_figures`` + ``suggest_all`` over the
+current quarter's window) stands beside it, so a change since the review is visible; a
+capability no review has rated yet shows that suggestion alone. Retirement candidates come
+first, as on the scorecard. A fixed number of queries whatever the number of capabilities.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from forums.choices import PortfolioDecision, ScorecardDimension
+from forums.models import ScorecardRow, ValueMemo
+from forums.portfolio_review import (
+    DIMENSION_GUIDE,
+    decisions_first,
+    figures_window,
+    portfolio_figures,
+    quarter_of,
+    suggest_all,
+)
+from forums.portfolio_review.scorecard import RowView, row_view
+
+# The board's columns (18.1: value, risk, cost, reuse, funding, retirement) as the dimensions of
+# 9.2 that measure them; funding is the 9.4 row's funding change, not a rating.
+COLUMNS = [
+    ("value", _("Value"), [ScorecardDimension.NET_VALUE, ScorecardDimension.ADOPTION_DURABILITY]),
+    ("risk", _("Risk"), [ScorecardDimension.RISK_STABILITY]),
+    ("cost", _("Cost and capacity"), [ScorecardDimension.CAPACITY_BURDEN]),
+    ("reuse", _("Reuse"), [ScorecardDimension.PLATFORM_REUSE]),
+    ("evidence", _("Evidence"), [ScorecardDimension.EVIDENCE_MATURITY]),
+    ("retirement", _("Retirement"), [ScorecardDimension.RETIREMENT_LOGIC]),
+]
+
+
+@dataclass
+class PortfolioLine:
+    """One capability on the portfolio board."""
+
+    capability: object
+    view: RowView  # the latest scorecard row as the scorecard shows it (or the data's, unreviewed)
+    reviewed: bool
+    now: dict  # dimension -> the data's suggestion today (forums.portfolio_review.Suggestion)
+    decided: ScorecardRow | None = None  # the latest row with a decision, any quarter
+    memo: ValueMemo | None = None  # the latest monthly memo
+    columns: list = field(default_factory=list)
+
+    @property
+    def retirement_candidate(self) -> bool:
+        return self.view.retirement_candidate
+
+    @property
+    def exceptions(self):
+        return self.view.exceptions
+
+    @property
+    def stop_decision(self) -> bool:
+        return self.decided is not None and self.decided.decision in (
+            PortfolioDecision.PAUSE,
+            PortfolioDecision.RETIRE,
+        )
+
+
+@dataclass
+class BoardCell:
+    """One dimension in a column: the scorecard's figure and the data's today."""
+
+    dimension: str
+    label: str
+    shown: int | None
+    rated: bool
+    evidence: str
+    now: int | None
+    now_evidence: str
+    cites: list
+    guide: tuple
+
+    @property
+    def changed(self) -> bool:
+        return self.now is not None and self.shown is not None and self.now != self.shown
+
+    @property
+    def exception(self) -> bool:
+        from forums.portfolio_review.suggestions import EXCEPTION_AT
+
+        return self.shown is not None and self.shown <= EXCEPTION_AT
+
+
+@dataclass
+class PortfolioBoard:
+    quarter: str
+    lines: list[PortfolioLine]
+    review: object = None  # the latest review holding a row of these capabilities
+
+    @property
+    def retirement(self) -> list[PortfolioLine]:
+        return [line for line in self.lines if line.retirement_candidate]
+
+    @property
+    def decision_counts(self) -> list[tuple[str, str, int]]:
+        counts: dict[str, int] = {}
+        for line in self.lines:
+            if line.decided is not None:
+                counts[line.decided.decision] = counts.get(line.decided.decision, 0) + 1
+        return [(value, str(label), counts.get(value, 0)) for value, label in PortfolioDecision.choices]
+
+
+def _ratings_of(suggestions: dict) -> dict:
+    """Scorecard ratings made of the data's suggestions alone, as a review opens them."""
+    return {
+        str(dimension): {
+            "rating": None,
+            "suggested": suggestion.rating,
+            "evidence": suggestion.evidence,
+            "note": "",
+            "cites": list(suggestion.cites),
+        }
+        for dimension, suggestion in suggestions.items()
+    }
+
+
+def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -> PortfolioBoard:
+    """Every capability given, side by side: the latest scorecard row (ratings, suggestions and
+    evidence), the latest quarterly decision with its funding change, the data's suggestions
+    today, the latest monthly memo's recommendation and the open retirement items."""
+    from portfolio.models import BacklogItem
+
+    today = today or timezone.localdate()
+    capabilities = list(capabilities)
+    ids = [capability.pk for capability in capabilities]
+    quarter = quarter_of(today)
+    start, end = figures_window(quarter, today)
+    figures = portfolio_figures(capabilities, start=start, end=end)
+    now = {capability_id: suggest_all(found) for capability_id, found in figures.items()}
+
+    latest: dict[int, ScorecardRow] = {}
+    decided: dict[int, ScorecardRow] = {}
+    for row in (
+        ScorecardRow.objects.filter(capability_id__in=ids)
+        .select_related("review", "capability", "decided_by", "decision_logged")
+        .order_by("-review__quarter", "pk")
+    ):
+        latest.setdefault(row.capability_id, row)
+        if row.decision:
+            decided.setdefault(row.capability_id, row)
+    memos: dict[int, ValueMemo] = {}
+    for memo in ValueMemo.objects.filter(capability_id__in=ids).order_by("-month", "pk"):
+        memos.setdefault(memo.capability_id, memo)
+    retirement: dict[int, list] = {}
+    for item in (
+        BacklogItem.objects.retirement_candidates()
+        .filter(capability_id__in=ids)
+        .order_by("-priority_score", "pk")
+    ):
+        retirement.setdefault(item.capability_id, []).append(item)
+
+    lines = []
+    for capability in capabilities:
+        row = latest.get(capability.pk)
+        reviewed = row is not None
+        if row is None:
+            row = ScorecardRow(capability=capability, ratings=_ratings_of(now[capability.pk]))
+        view = row_view(row, user, retirement.get(capability.pk, ()))
+        line = PortfolioLine(
+            capability=capability,
+            view=view,
+            reviewed=reviewed,
+            now=now[capability.pk],
+            decided=decided.get(capability.pk),
+            memo=memos.get(capability.pk),
+        )
+        cells = {cell.dimension: cell for cell in view.cells}
+        for key, label, dimensions in COLUMNS:
+            column = []
+            for dimension in dimensions:
+                cell = cells[str(dimension)]
+                suggestion = line.now[dimension]
+                entry = (row.ratings or {}).get(str(dimension)) or {}
+                column.append(
+                    BoardCell(
+                        dimension=str(dimension),
+                        label=cell.label,
+                        shown=cell.shown,
+                        rated=cell.rating is not None,
+                        evidence=cell.evidence,
+                        now=suggestion.rating,
+                        now_evidence=suggestion.evidence,
+                        cites=[
+                            c for c in (entry.get("cites") or suggestion.cites) if c.get("kind") == "contract"
+                        ],
+                        guide=DIMENSION_GUIDE[dimension],
+                    )
+                )
+            line.columns.append((key, str(label), column))
+        lines.append(line)
+
+    order = {
+        id(view): position for position, view in enumerate(decisions_first([line.view for line in lines]))
+    }
+    lines.sort(key=lambda line: order[id(line.view)])
+    reviews = [line.view.row.review for line in lines if line.reviewed]
+    return PortfolioBoard(
+        quarter=quarter,
+        lines=lines,
+        review=max(reviews, key=lambda review: review.quarter) if reviews else None,
+    )
