@@ -1,9 +1,45 @@
-"""The release impact board (playbook 18). Not built yet: the boards issue fills it in."""
+"""The release impact board (playbook 18.1): version changes, affected population, regressions
+and each release's impact review; reviews due or overdue first; the trends of the contracts the
+releases moved, with their release markers, below."""
 
-from django.http import Http404
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from boards import release_impact
+from boards.cards import trend_cards
+from boards.monthly import capabilities_in_scope
+from boards.registry import BOARDS
+from contracts.models import MetricContract
+
+WINDOWS = (30, 90, 180, 365)
 
 
 @require_GET
 def release_impact_board(request):
-    raise Http404
+    capabilities, chosen, visible = capabilities_in_scope(request)
+    try:
+        days = int(request.GET.get("days") or release_impact.DEFAULT_DAYS)
+    except ValueError:
+        days = release_impact.DEFAULT_DAYS
+    days = days if days in WINDOWS else release_impact.DEFAULT_DAYS
+    board = release_impact.release_board(capabilities, days=days)
+    wanted = board.moved_contracts
+    contracts = {
+        contract.metric_id: contract
+        for contract in MetricContract.objects.filter(
+            metric_id__in=wanted, capability_id__in=[capability.pk for capability in capabilities]
+        )
+    }
+    cards = trend_cards([contracts[metric_id] for metric_id in wanted if metric_id in contracts])
+    return render(
+        request,
+        "boards/release_impact.html",
+        {
+            "board": next(b for b in BOARDS if b.key == "release_impact"),
+            "releases": board,
+            "capability": chosen,
+            "visible": visible,
+            "windows": WINDOWS,
+            "cards": cards,
+        },
+    )
