@@ -39,8 +39,17 @@ class MetricContractAdminForm(forms.ModelForm):
 @admin.register(MetricContract)
 class MetricContractAdmin(SimpleHistoryAdmin):
     form = MetricContractAdminForm
-    list_display = ["metric_id", "name", "capability", "category", "status", "evidence_level", "next_review"]
-    list_filter = ["status", "category", "evidence_level", "capability"]
+    list_display = [
+        "metric_id",
+        "name",
+        "capability",
+        "category",
+        "watch",
+        "status",
+        "evidence_level",
+        "next_review",
+    ]
+    list_filter = ["status", "category", "watch", "evidence_level", "capability"]
     search_fields = ["metric_id", "name", "business_question"]
     list_select_related = ["capability"]
     raw_id_fields = ["business_owner", "analytics_owner", "risk_reviewer"]

@@ -36,6 +36,29 @@ def below_decision_grade(level: str) -> bool:
     return not level or level < DECISION_GRADE
 
 
+class Watch(models.TextChoices):
+    """Which runtime signal a contract is on the boards (playbook 18.1-18.2, the podcast's
+    dashboard): the boards place a contract by this, never by guessing from its name. Empty
+    for a contract that is not one of them (it still shows under its category)."""
+
+    QUALIFIED_USE = "qualified_use", _("Qualified use")
+    ACCEPTANCE = "acceptance", _("Accept / edit / reject")
+    REJECTION_REASON = "rejection_reason", _("Rejection reason")
+    EVAL_PASS_RATE = "eval_pass_rate", _("Eval pass rate")
+    CONFIDENCE_DRIFT = "confidence_drift", _("Confidence-distribution drift")
+    QA_DEFECTS = "qa_defects", _("QA defects")
+    COMPLAINTS = "complaints", _("Complaints")
+    OVERRIDE_RATE = "override_rate", _("Override rate")
+    ESCALATION_RATE = "escalation_rate", _("Escalation rate")
+    POLICY_BREACH = "policy_breach", _("Policy breach")
+    CUSTOMER_HARM = "customer_harm", _("Customer harm")
+    SLO = "slo", _("SLO / availability")
+    LATENCY = "latency", _("Latency")
+    FALLBACK_RATE = "fallback_rate", _("Fallback rate")
+    COST_PER_CASE = "cost_per_case", _("Cost per case")
+    REVIEW_QUEUE = "review_queue", _("Review queue")
+
+
 class ContractStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     ACTIVE = "active", _("Active")

@@ -12,7 +12,7 @@ from productops.roles import Activity
 
 # The sections of the playbook's contract template (10.1), in its order, and what each holds.
 SECTIONS = [
-    (_("Metric"), ["metric_id", "name", "capability", "category"]),
+    (_("Metric"), ["metric_id", "name", "capability", "category", "watch"]),
     (_("Business question"), ["business_question", "decision_supported"]),
     (
         _("Definition"),

@@ -15,6 +15,7 @@ from contracts.choices import (
     EvidenceLevel,
     Grain,
     SignalLevel,
+    Watch,
 )
 from contracts.querysets import ContractQuerySet, EvaluationQuerySet, ObservationQuerySet, SignalQuerySet
 from productops.mixins import TrackedModel
@@ -56,6 +57,17 @@ class MetricContract(TrackedModel):
     category = models.CharField(_("category"), max_length=16, choices=Category.choices)
     status = models.CharField(
         _("status"), max_length=16, choices=ContractStatus.choices, default=ContractStatus.DRAFT
+    )
+    watch = models.CharField(
+        _("runtime watch"),
+        max_length=24,
+        choices=Watch.choices,
+        blank=True,
+        default="",
+        help_text=_(
+            "Which runtime signal of the boards this contract is (eval pass rate, confidence drift, "
+            "latency, cost per case, ...); leave empty when it is none of them."
+        ),
     )
 
     # Business question
