@@ -79,9 +79,24 @@ def _text(value) -> str:
     return html.escape(str(value), quote=False)
 
 
+def is_share(unit: str) -> bool:
+    """A share ("share", "share of characters") is a fraction drawn and read as a percentage,
+    as ``MetricContract.format_value`` shows it."""
+    return (unit or "").startswith("share")
+
+
+def y_title(unit: str) -> str:
+    """The value axis names its unit; a share says it is drawn as a percentage."""
+    if is_share(unit):
+        return _("Value (%(unit)s, %%)") % {"unit": unit}
+    return _("Value (%(unit)s)") % {"unit": unit} if unit else _("Value")
+
+
 def format_value(value: float | None, unit: str = "") -> str:
     if value is None:
         return "—"
+    if is_share(unit):
+        return f"{value * 100:.1f}%"
     number = f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
     if not unit:
         return number
@@ -308,7 +323,7 @@ def trend_figure(
         if item.levels is not None:
             styles = [LEVEL_MARKER.get(level, LEVEL_MARKER[SignalLevel.OK]) for level in item.levels]
             marker = {"color": [s[0] for s in styles], "symbol": [s[1] for s in styles], "size": 9}
-            shown_levels += [level for level in item.levels if level not in shown_levels]
+            shown_levels += [level for level in dict.fromkeys(item.levels) if level not in shown_levels]
         level_labels = (
             [_level_label(level) for level in item.levels] if item.levels is not None else [""] * len(item.x)
         )
@@ -324,7 +339,7 @@ def trend_figure(
                 "connectgaps": False,
                 "customdata": [[n, level] for n, level in zip(item.sample, level_labels, strict=True)],
                 "hovertemplate": (
-                    f"%{{y:.4g}}{unit_sep}{_text(unit)}"
+                    ("%{y:.1%}" if is_share(unit) else f"%{{y:.4g}}{unit_sep}{_text(unit)}")
                     + " · "
                     + _("sample")
                     + " %{customdata[0]}"
@@ -448,6 +463,7 @@ def trend_figure(
             }
         )
 
+    y_range = _padded_range([y for item in lines for y in item.y] + [t.value for t in threshold_lines])
     layout = {
         "template": _white_template(),
         "title": {
@@ -455,7 +471,11 @@ def trend_figure(
             "subtitle": {"text": _text(" · ".join(str(part) for part in subtitle if part))},
         },
         "xaxis": {"title": {"text": _text(x_title or _("Period start"))}},
-        "yaxis": {"title": {"text": _text(_("Value (%(unit)s)") % {"unit": unit} if unit else _("Value"))}},
+        "yaxis": {
+            "title": {"text": _text(y_title(unit))},
+            **({"tickformat": ".1%"} if is_share(unit) else {}),
+            **({"range": y_range} if y_range else {}),
+        },
         "colorway": SERIES_COLOURS,
         "hovermode": "x unified",
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.2},
@@ -479,26 +499,41 @@ def trend_figure(
                     "font": {"size": 14},
                     "subtitle": {**layout["title"]["subtitle"], "font": {"size": 11}},
                 },
+                # Beside the plot, in the right margin: a printed page has no room below.
                 "legend": {
-                    "orientation": "h",
-                    "x": 1,
-                    "xanchor": "right",
-                    "y": -0.16,
+                    "orientation": "v",
+                    "x": 1.01,
+                    "xanchor": "left",
+                    "y": 1,
                     "yanchor": "top",
                     "font": {"size": 10},
                 },
-                "margin": {"l": 60, "r": 100, "t": 62 if markers else 50, "b": 56},
+                "margin": {"l": 60, "r": 10, "t": 66 if markers else 52, "b": 44},
                 "xaxis": {**layout["xaxis"], "title": {**layout["xaxis"]["title"], "standoff": 4}},
             }
         )
+        if len(lines) == 1:
+            # One line needs no legend entry of its own; the level symbols keep theirs.
+            data[0]["showlegend"] = False
     return {"data": data, "layout": layout}
+
+
+def _padded_range(values) -> list[float] | None:
+    """The value axis around the points and threshold lines, with room above the highest and
+    below the lowest for a threshold's label (drawn just above its line), so none is cut off."""
+    values = [value for value in values if value is not None]
+    if not values:
+        return None
+    low, high = min(values), max(values)
+    span = (high - low) or abs(high) or 1.0
+    return [low - 0.06 * span, high + 0.14 * span]
 
 
 def contract_subtitle(contract: MetricContract, *, cut_text: str = "", hidden: int = 0) -> list[str]:
     """What the chart's subtitle says about the contract: evidence level, direction, grain, the
     cut drawn, a status other than active, and lines left out."""
     subtitle = [
-        contract.evidence_level,
+        evidence_text(contract.evidence_level),
         str(Direction(contract.direction).label) if contract.direction in Direction.values else "",
         _("per %(grain)s") % {"grain": grain_label(contract.grain)},
     ]
@@ -509,6 +544,11 @@ def contract_subtitle(contract: MetricContract, *, cut_text: str = "", hidden: i
     if hidden:
         subtitle.append(_("%(count)s smaller lines not shown") % {"count": hidden})
     return subtitle
+
+
+def evidence_text(level: str) -> str:
+    """``Evidence E3``: the evidence quality level (playbook 11.2) as a chart's subtitle says it."""
+    return _("Evidence %(level)s") % {"level": level} if level else ""
 
 
 def grain_label(grain: str) -> str:

@@ -3,7 +3,8 @@ drives a headless Chromium. One kaleido session (one Chromium, a few tabs) per p
 first use and stopped at exit; /usr/bin/chromium unless KALEIDO_BROWSER_PATH (or BROWSER_PATH) says else.
 
 Pack charts are drawn from the frozen snapshot (``snapshot_figure``), not from the database, so
-a pack rebuilt later shows the trend as it was sent; they use the styles of contracts.charts.
+a pack rebuilt later shows the trend as it was sent; they are drawn by the same function as the
+boards' and the contract page's charts (``contracts.charts.trend_figure``), laid out for print.
 
 Speed (bench/packs.py): a pack draws about a dozen charts. Two things cost most of that time
 and are avoided here, with the same pictures as a result:
@@ -13,20 +14,20 @@ and are avoided here, with the same pictures as a result:
   between figures; ``_ReusingKaleido`` reuses a tab for ``RELOAD_EVERY`` figures instead, and a
   failed render throws the whole session away (the next call starts a clean one).
 - ``plotly.graph_objects`` validates every property of a figure in Python (~70 ms a chart);
-  ``snapshot_figure`` writes the figure's JSON directly, as plotly.js reads it.
+  ``trend_figure`` writes the figure's JSON directly, as plotly.js reads it.
 """
 
 import asyncio
 import atexit
-import functools
 import os
 import shutil
 import threading
 
 import kaleido
+from django.utils.translation import gettext as _
 
-from contracts.charts import LEVEL_MARKER, OKABE_ITO, THRESHOLD_STYLE, _text
-from contracts.choices import SignalLevel
+from contracts.charts import THRESHOLD_STYLE, Series, Threshold, evidence_text, grain_label, trend_figure
+from contracts.choices import Direction
 
 
 def browser_path() -> str | None:
@@ -150,80 +151,55 @@ def figures_png(figs, width: int = 800, height: int = 320, scale: float = 1.5) -
         raise
 
 
-@functools.cache
-def _white_template() -> dict:
-    """Plotly's "plotly_white" template as plotly.js reads it (plotly.js knows no template
-    names: the Python side always sends the template itself)."""
-    import plotly.io as pio
-
-    return pio.templates["plotly_white"].to_plotly_json()
+# The threshold labels a frozen row's levels are drawn with (as on screen).
+_THRESHOLD_LABELS = {"target": _("Target"), "warning": _("Warning"), "breach": _("Breach"), "stop": _("Stop")}
 
 
-def _threshold(level: str, value: float) -> tuple[dict, dict]:
-    """The horizontal line of one threshold across the plot and its label at the right edge
-    (what ``Figure.add_hline`` writes)."""
-    colour, dash = THRESHOLD_STYLE[level]
-    line = {
-        "type": "line",
-        "xref": "x domain",
-        "x0": 0,
-        "x1": 1,
-        "yref": "y",
-        "y0": value,
-        "y1": value,
-        "line": {"color": colour, "dash": dash, "width": 1.5},
-    }
-    label = {
-        "xref": "x domain",
-        "x": 1,
-        "xanchor": "left",
-        "yref": "y",
-        "y": value,
-        "yanchor": "middle",
-        "text": f"{level} {value:g}",
-        "showarrow": False,
-        "font": {"size": 11, "color": colour},
-    }
-    return line, label
-
-
-def snapshot_figure(row: dict) -> dict:
-    """The trend of one snapshot figure row as Plotly figure JSON: values per period with their
-    level markers, and the contract's target, warning, breach and stop lines (colour and dash,
-    as on screen)."""
-    x = row.get("trend_periods") or list(range(len(row.get("trend") or [])))
-    levels = row.get("trend_levels") or [SignalLevel.OK] * len(x)
-    fallback = LEVEL_MARKER[SignalLevel.OK]
-    shapes, annotations = [], []
+def _snapshot_thresholds(row: dict) -> list[Threshold]:
+    """The row's threshold lines with the action rules frozen with it; a pack built before the
+    rules were frozen knows only the warning action."""
+    rules = row.get("threshold_rules") or {}
+    lines = []
     for level, value in (row.get("thresholds") or {}).items():
         if value is None or level not in THRESHOLD_STYLE:
             continue
-        line, label = _threshold(level, value)
-        shapes.append(line)
-        annotations.append(label)
-    trace = {
-        "type": "scatter",
-        "x": list(x),
-        "y": list(row.get("trend") or []),
-        "mode": "lines+markers",
-        "line": {"color": OKABE_ITO["blue"], "width": 2},
-        "marker": {
-            "color": [LEVEL_MARKER.get(level, fallback)[0] for level in levels],
-            "symbol": [LEVEL_MARKER.get(level, fallback)[1] for level in levels],
-            "size": 8,
-        },
-        "showlegend": False,
-    }
-    title = f"{_text(row['name'])} ({_text(row['metric_id'])}) · {_text(row['evidence_level'])}"
-    return {
-        "data": [trace],
-        "layout": {
-            "template": _white_template(),
-            "title": {"text": title, "font": {"size": 14}},
-            "margin": {"l": 50, "r": 90, "t": 40, "b": 30},
-            "yaxis": {"title": {"text": _text(row.get("unit") or "")}},
-            "font": {"family": "Noto Sans, Noto Sans CJK SC, sans-serif"},
-            "shapes": shapes,
-            "annotations": annotations,
-        },
-    }
+        rule = rules.get(level) or (row.get("action_rule") or "" if level == "warning" else "")
+        lines.append(Threshold(level=level, label=str(_THRESHOLD_LABELS[level]), value=value, rule=rule))
+    return lines
+
+
+def snapshot_figure(row: dict) -> dict:
+    """The trend of one frozen snapshot figure row as Plotly figure JSON, drawn by the charts'
+    own ``contracts.charts.trend_figure`` (the board's and contract page's chart) laid out for
+    print: values per period with their levels as colour and symbol, the contract's target,
+    warning, breach and stop lines, the release markers frozen with the row. Everything comes
+    from the row, nothing from the database, so a pack drawn again later is the same image."""
+    values = list(row.get("trend") or [])
+    periods = list(row.get("trend_periods") or range(len(values)))
+    levels = row.get("trend_levels")
+    line = Series(
+        name=str(_("Whole population")),
+        x=periods,
+        y=values,
+        sample=list(row.get("trend_samples") or [None] * len(values)),
+        levels=list(levels) if levels else None,
+    )
+    direction = row.get("direction")
+    grain = row.get("grain")
+    subtitle = [
+        evidence_text(row.get("evidence_level") or ""),
+        str(Direction(direction).label) if direction in Direction.values else "",
+        _("per %(grain)s") % {"grain": grain_label(grain)} if grain else "",
+    ]
+    return trend_figure(
+        metric_id=row["metric_id"],
+        name=row["name"],
+        unit=row.get("unit") or "",
+        lines=[line] if values else [],
+        threshold_lines=_snapshot_thresholds(row),
+        markers=[(marker["date"], marker["label"]) for marker in row.get("markers") or ()],
+        subtitle=subtitle,
+        x_title=_("Period start (%(grain)s)") % {"grain": grain_label(grain)} if grain else _("Period start"),
+        meta={"cut": ""},
+        for_print=True,
+    )

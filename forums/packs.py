@@ -19,7 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from actions.choices import ActionStatus
 from actions.models import Action, ClosureEvidence
 from assumptions.models import Assumption
+from contracts.charts import contract_thresholds
 from contracts.choices import Category, ContractStatus, below_decision_grade
+from contracts.markers import markers_for_many
 from contracts.models import Evaluation, MetricContract
 from experiments.choices import ExperimentState
 from experiments.models import Experiment
@@ -126,6 +128,8 @@ def _figures(contracts: list[MetricContract], today: datetime.date) -> dict[str,
     for contract_id, period_start, value, level in rows:
         history[contract_id].append((period_start, value, level))
 
+    # Release markers frozen with the trend they stand on (one statement for all contracts).
+    markers = markers_for_many(contracts)
     by_section: dict[str, list[dict]] = {key: [] for key in FIGURE_SECTIONS}
     for contract in contracts:
         evaluated = [row for row in history[contract.pk] if row[1] is not None]
@@ -158,6 +162,13 @@ def _figures(contracts: list[MetricContract], today: datetime.date) -> dict[str,
                 },
                 "threshold_text": contract.format_value(contract.warning),
                 "action_rule": contract.warning_action,
+                "grain": contract.grain,
+                "threshold_rules": {line.level: line.rule for line in contract_thresholds(contract)},
+                "markers": [
+                    {"date": day.isoformat(), "label": label}
+                    for day, label in markers[contract.pk]
+                    if trend and trend[0][0] <= day <= today
+                ],
             }
         )
     return by_section

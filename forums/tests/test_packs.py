@@ -356,13 +356,16 @@ def _row(name, values, **extra):
 
 def test_a_chart_figure_has_its_threshold_lines_and_shows_typed_text_as_text():
     figure = charts_static.snapshot_figure(_row("Repeat <b>contact</b>", [9.0, 11.0, 13.0]))
-    lines = {(shape["y0"], shape["line"]["dash"]) for shape in figure["layout"]["shapes"]}
-    assert lines == {(10.0, "dot"), (12.0, "dash"), (15.0, "dashdot")}  # no stop line: none set
-    assert [label["text"] for label in figure["layout"]["annotations"]] == [
-        "target 10",
-        "warning 12",
-        "breach 15",
-    ]
+    lines = {
+        shape["name"]: (shape["y0"], shape["line"]["dash"], shape["label"]["text"])
+        for shape in figure["layout"]["shapes"]
+    }
+    assert lines == {  # no stop line: none set
+        "target": (10.0, "dot", "Target 10%"),
+        "warning": (12.0, "dash", "Warning 12%"),
+        "breach": (15.0, "dashdot", "Breach 15%"),
+    }
+    assert figure["layout"]["annotations"] == []  # no release markers frozen with this row
     assert "Repeat &lt;b&gt;contact&lt;/b&gt;" in figure["layout"]["title"]["text"]
     assert figure["data"][0]["y"] == [9.0, 11.0, 13.0]
 
