@@ -209,14 +209,9 @@ def _contract(capability, metric_id: str, category: str, people) -> MetricContra
         "analytics_owner": people["analytics"],
         "risk_reviewer": people["risk_compliance"],
         "next_review": timezone.localdate() + datetime.timedelta(days=30),
+        "watch": watch,
     }
-    if watch and _has_field(MetricContract, "watch"):
-        fields["watch"] = watch
     return MetricContract.objects.create(**fields)
-
-
-def _has_field(model, name: str) -> bool:
-    return any(model_field.name == name for model_field in model._meta.get_fields())
 
 
 def _ok_value(contract: MetricContract) -> float:

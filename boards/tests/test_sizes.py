@@ -22,6 +22,13 @@ def test_each_capability_has_an_active_weekly_contract_of_every_category_with_it
         assert sorted(contracts.values_list("category", flat=True)) == sorted(CATEGORIES)
         assert set(contracts.values_list("status", "grain")) == {("active", "week")}
         assert all(c.business_owner == sized.pm and c.risk_reviewer for c in contracts)
+        assert dict(contracts.exclude(watch="").values_list("category", "watch")) == {
+            "adoption": "qualified_use",
+            "quality": "eval_pass_rate",
+            "risk": "complaints",
+            "cost": "cost_per_case",
+            "reliability": "latency",
+        }
         assert set(sized.capability.role_assignments.values_list("role", flat=True)) == {
             "ai_pm",
             "ops",
