@@ -1,9 +1,32 @@
-"""The runtime board (playbook 18). Not built yet: the boards issue fills it in."""
+"""The runtime signal board (playbook 18.1, daily): what needs someone today, open incidents by
+severity, SLO / latency / fallback, cost anomalies, the last 24 hours' signals and the podcast's
+five dashboard signals. ``?capability=<slug>`` cuts it to one capability."""
 
-from django.http import Http404
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
+
+from boards import runtime as readings
+from boards.registry import BOARDS
 
 
 @require_GET
 def runtime_board(request):
-    raise Http404
+    capabilities, chosen, visible = readings.board_scope(request)
+    board = readings.runtime_board(capabilities=capabilities, user=request.user)
+    cards = readings.board_cards(board.charted)
+    for figure in board.charted:
+        figure.card = cards.get(figure.contract.pk)
+    return render(
+        request,
+        "boards/runtime.html",
+        {
+            "board": next(b for b in BOARDS if b.key == "runtime"),
+            "runtime": board,
+            "capability": chosen,
+            "visible": visible,
+            "scope_slug": chosen.slug if chosen else "",
+            "sharp_rise_percent": round(readings.SHARP_RISE * 100),
+            "cost_outcome_periods": readings.COST_OUTCOME_PERIODS,
+            "remediation_window_days": readings.REMEDIATION_WINDOW_DAYS,
+        },
+    )

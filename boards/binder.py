@@ -1,0 +1,512 @@
+"""The evidence binder (playbook 18.1 "Evidence Binder View": trace from metric to source,
+decision, action closure): everything behind one figure of one contract, read for an auditor.
+
+From the figure — a contract, optionally a cohort cut and a period — to:
+
+- the contract itself: its definition, population, owners, thresholds with their action rules,
+  guardrails, evidence level, source and trace fields, reviews, and the decisions that changed
+  its definition;
+- the evaluated figure and the recent evaluations of that cut, with their levels;
+- the observations that were pooled into the figure, summarised by ingest source and version set
+  (counts, sample, when ingested), and the figure recomputed from them, so the number can be
+  reconciled with its source;
+- the signals the thresholds raised, the actions they opened with their age and closure evidence
+  (verified or not, by whom, when);
+- the decisions that cite the contract, its signals or its actions as evidence; the releases
+  whose markers stand on the trend and whose impact reviews judged the contract; the experiments
+  that name it; the incidents whose learning changed it.
+
+A fixed number of statements whatever the size of the history (``evidence_binder``): one per kind
+of thing, with short lists (the most recent first) rather than everything ever recorded.
+"""
+
+import datetime
+import math
+from dataclasses import dataclass, field
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Exists, F, FloatField, Max, Min, OuterRef, Prefetch, Q, Sum
+from django.db.models.fields.json import KT
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from actions.choices import ActionStatus, EvidenceVerdict
+from actions.models import Action, ClosureEvidence
+from contracts.charts import Threshold, contract_thresholds, parse_cut
+from contracts.models import Evaluation, ImportJob, MetricContract, Observation, Signal, StopHold
+from contracts.periods import FEEDING_GRAINS, describe_period, period_start_of, shift_period
+from decisions.choices import DecisionType
+from decisions.models import EvidenceLink
+from experiments.models import Experiment
+from incidents.models import Incident
+from productops.permissions import visible_capability_ids
+from releases.models import ImpactReview, Release
+
+# How much of the history the binder lists: enough to read the story around a figure.
+EVALUATION_PERIODS = 12
+MAX_SOURCE_ROWS = 15
+MAX_SIGNALS = 30
+MAX_DECISIONS = 30
+MAX_RELEASES = 12
+MAX_INCIDENTS = 12
+
+
+@dataclass
+class SourceRow:
+    """Observations of the figure from one ingest source and one version set."""
+
+    source: str
+    version_key: str
+    observations: int
+    sample: int
+    first_period: datetime.date
+    last_period: datetime.date
+    first_ingested: datetime.datetime
+    last_ingested: datetime.datetime
+    import_job: ImportJob | None = None
+
+    @property
+    def versions(self) -> str:
+        return self.version_key.replace("|", ", ")
+
+
+@dataclass
+class Observed:
+    """The observations pooled into the figure, as the evaluation job pools them."""
+
+    observations: int = 0
+    sample: int = 0
+    value: float | None = None
+    sources: int = 0
+    versions: int = 0
+    first_ingested: datetime.datetime | None = None
+    last_ingested: datetime.datetime | None = None
+    rows: list[SourceRow] = field(default_factory=list)
+    # Source/version groups found, counted up to one past the rows shown ("more than").
+    sources_versions: int = 0
+
+    @property
+    def more_groups(self) -> bool:
+        return self.sources_versions > len(self.rows)
+
+
+@dataclass
+class ActionTrace:
+    """An action the contract's signals raised: its age and the evidence its closure rests on."""
+
+    action: Action
+    evidence: list[ClosureEvidence]
+    age_days: int
+    signal_ids: list[int]
+
+    @property
+    def verified(self) -> ClosureEvidence | None:
+        """The accepted evidence of a closed action (closure quality: verified)."""
+        if self.action.status != ActionStatus.CLOSED:
+            return None
+        return next((item for item in self.evidence if item.verdict == EvidenceVerdict.ACCEPTED), None)
+
+    @property
+    def closure_quality(self) -> str:
+        """``verified`` (closed on accepted evidence), ``unverified`` (closed without it),
+        ``awaiting`` (evidence waits for its reviewer) or ``open``."""
+        if self.action.status == ActionStatus.CLOSED:
+            return "verified" if self.verified else "unverified"
+        if self.action.status == ActionStatus.AWAITING_VERIFICATION:
+            return "awaiting"
+        return "open"
+
+
+@dataclass
+class DecisionTrace:
+    """A decision of the log and what of this binder it cites as evidence."""
+
+    decision: object
+    cites: list[tuple[EvidenceLink, str]]  # each link with the page of what it names
+
+    @property
+    def is_definition_change(self) -> bool:
+        return self.decision.type == DecisionType.METRIC_DEFINITION_CHANGE
+
+
+@dataclass
+class ReleaseTrace:
+    """A release of the capability: deployed within the trend (its marker stands on the chart)
+    and/or judged this contract in its post-release impact review."""
+
+    release: Release
+    review: ImpactReview | None
+    figure: dict | None  # the review's kept figure of this contract (impact_figures' entry)
+    regressed: bool
+
+
+@dataclass
+class Binder:
+    contract: MetricContract
+    cut: str
+    cut_ignored: str
+    period: datetime.date | None
+    period_end: datetime.date | None
+    period_label: str
+    period_error: str
+    thresholds: list[Threshold]
+    guardrails: list[MetricContract]
+    guarded: list[MetricContract]
+    figure: Evaluation | None
+    evaluations: list[Evaluation]
+    observed: Observed
+    signals: list[Signal]
+    actions: list[ActionTrace]
+    decisions: list[DecisionTrace]
+    definition_changes: list[DecisionTrace]
+    releases: list[ReleaseTrace]
+    experiments: list[Experiment]
+    incidents: list[Incident]
+    today: datetime.date
+
+    @property
+    def reconciles(self) -> bool | None:
+        """Does the figure equal the value recomputed from its observations? None when there is
+        nothing to compare (no evaluated value or no observations)."""
+        if self.figure is None or self.figure.value is None or self.observed.value is None:
+            return None
+        return math.isclose(self.figure.value, self.observed.value, rel_tol=1e-9, abs_tol=1e-12)
+
+    @property
+    def ingested_after_evaluation(self) -> bool:
+        """Observations of the figure arrived after it was evaluated (the job has not re-run)."""
+        return bool(
+            self.figure is not None
+            and self.observed.last_ingested is not None
+            and self.observed.last_ingested > self.figure.evaluated_at
+        )
+
+
+def _period(contract, period) -> tuple[datetime.date | None, str]:
+    """The period the binder is about: the one at the contract's grain containing ``period``
+    (a date or ISO text); an unreadable date is named as the error."""
+    if not period:
+        return None, ""
+    if isinstance(period, str):
+        try:
+            period = datetime.date.fromisoformat(period.strip()[:10])
+        except ValueError:
+            return None, _("period: “%(value)s” is not a date (YYYY-MM-DD); showing the latest period.") % {
+                "value": period
+            }
+    return period_start_of(period, contract.grain), ""
+
+
+def _related_contracts(contract) -> tuple[list, list]:
+    """(its guardrail contracts, the contracts it is a guardrail of) in one statement."""
+    through = MetricContract.guardrails.through
+    guards_it = through.objects.filter(
+        from_metriccontract_id=contract.pk, to_metriccontract_id=OuterRef("pk")
+    )
+    guarded_by_it = through.objects.filter(
+        to_metriccontract_id=contract.pk, from_metriccontract_id=OuterRef("pk")
+    )
+    rows = list(
+        MetricContract.objects.annotate(is_guardrail=Exists(guards_it), is_guarded=Exists(guarded_by_it))
+        .filter(Q(is_guardrail=True) | Q(is_guarded=True))
+        .order_by("metric_id")
+        .only("metric_id", "name", "capability_id", "evidence_level")
+    )
+    return [row for row in rows if row.is_guardrail], [row for row in rows if row.is_guarded]
+
+
+def _evaluations(contract, cut: str, period) -> list[Evaluation]:
+    """The evaluations of the cut at the contract's grain, up to the period (latest first)."""
+    rows = Evaluation.objects.filter(contract=contract, grain=contract.grain, cut=cut)
+    if period is not None:
+        rows = rows.filter(period_start__lte=period)
+    return list(rows.order_by("-period_start")[:EVALUATION_PERIODS])
+
+
+def _observations(contract, cut_filter: dict, period, period_end):
+    """The observations the evaluation job pools into the figure: the feeding grains, the
+    period (all periods when none), the cut's cohort values compared as text, as its SQL does."""
+    rows = Observation.objects.filter(
+        contract=contract, grain__in=FEEDING_GRAINS.get(contract.grain, [contract.grain])
+    )
+    if period is not None:
+        rows = rows.filter(period_start__gte=period, period_start__lt=period_end)
+    for dimension, value in cut_filter.items():
+        rows = rows.alias(**{f"cut_{dimension}": KT(f"cohort__{dimension}")}).filter(
+            **{f"cut_{dimension}": value}
+        )
+    return rows
+
+
+def _pooled(contract, numerator, denominator, weighted, sample) -> float | None:
+    """The figure from its sums, as ``contracts.evaluation`` computes it."""
+    if contract.is_ratio and numerator is not None and denominator:
+        return numerator / denominator
+    if sample:
+        return weighted / sample if weighted is not None else None
+    return None
+
+
+def _observed(contract, rows, capability_id) -> Observed:
+    totals = rows.aggregate(
+        observations=Count("pk"),
+        sample=Sum("sample_size"),
+        numerator=Sum("numerator", filter=Q(denominator__isnull=False), output_field=FloatField()),
+        denominator=Sum("denominator", filter=Q(numerator__isnull=False), output_field=FloatField()),
+        weighted=Sum(F("value") * F("sample_size"), output_field=FloatField()),
+        sources=Count("source", distinct=True),
+        versions=Count("version_key", distinct=True),
+        first_ingested=Min("ingested_at"),
+        last_ingested=Max("ingested_at"),
+    )
+    groups = rows.values("source", "version_key").annotate(
+        observations=Count("pk"),
+        sample=Sum("sample_size"),
+        first_period=Min("period_start"),
+        last_period=Max("period_start"),
+        first_ingested=Min("ingested_at"),
+        last_ingested=Max("ingested_at"),
+    )
+    group_rows = [
+        SourceRow(**row) for row in groups.order_by("-sample", "source", "version_key")[: MAX_SOURCE_ROWS + 1]
+    ]
+    observed = Observed(
+        observations=totals["observations"] or 0,
+        sample=totals["sample"] or 0,
+        value=_pooled(
+            contract, totals["numerator"], totals["denominator"], totals["weighted"], totals["sample"]
+        ),
+        sources=totals["sources"] or 0,
+        versions=totals["versions"] or 0,
+        first_ingested=totals["first_ingested"],
+        last_ingested=totals["last_ingested"],
+        rows=group_rows[:MAX_SOURCE_ROWS],
+    )
+    # The number of (source, version) groups is only known past the cap as "more than".
+    observed.sources_versions = len(group_rows)
+    sources = {row.source for row in observed.rows if row.source}
+    if sources:
+        # A CSV import's rows carry its file name as their source: link the import job.
+        jobs = {}
+        for job in ImportJob.objects.filter(capability_id=capability_id, original_name__in=sources).order_by(
+            "created_at"
+        ):
+            jobs[job.original_name] = job
+        for row in observed.rows:
+            row.import_job = jobs.get(row.source)
+    return observed
+
+
+def _signals(contract, cut: str) -> list[Signal]:
+    rows = Signal.objects.filter(contract=contract)
+    if cut:
+        rows = rows.filter(cut=cut)
+    return list(
+        rows.select_related("action")
+        .prefetch_related(Prefetch("stop_holds", queryset=StopHold.objects.select_related("lifted_by")))
+        .order_by("-opened_period", "-id")[:MAX_SIGNALS]
+    )
+
+
+def _actions(contract, signals: list[Signal], today) -> list[ActionTrace]:
+    """The actions the signals opened (by the signal's link or the action's source), and any
+    action whose source is the contract itself."""
+    signal_ct = ContentType.objects.get_for_model(Signal)
+    contract_ct = ContentType.objects.get_for_model(MetricContract)
+    signal_ids = [signal.pk for signal in signals]
+    raised_by: dict[int, list[int]] = {}
+    for signal in signals:
+        if signal.action_id:
+            raised_by.setdefault(signal.action_id, []).append(signal.pk)
+    rows = (
+        Action.objects.filter(
+            Q(pk__in=list(raised_by))
+            | Q(source_content_type=signal_ct, source_object_id__in=signal_ids)
+            | Q(source_content_type=contract_ct, source_object_id=contract.pk)
+        )
+        .select_related("owner", "reviewer", "escalated_to")
+        .prefetch_related(
+            Prefetch(
+                "evidence",
+                queryset=ClosureEvidence.objects.select_related("submitted_by", "reviewed_by").order_by(
+                    "-submitted_at", "-id"
+                ),
+            )
+        )
+        .order_by("-created_at", "-id")
+    )
+    traces = []
+    for action in rows:
+        ends = timezone.localtime(action.closed_at).date() if action.closed_at else today
+        signals_of = set(raised_by.get(action.pk, []))
+        if action.source_content_type_id == signal_ct.pk and action.source_object_id in signal_ids:
+            signals_of.add(action.source_object_id)
+        traces.append(
+            ActionTrace(
+                action=action,
+                evidence=list(action.evidence.all()),
+                age_days=(ends - timezone.localtime(action.created_at).date()).days,
+                signal_ids=sorted(signals_of),
+            )
+        )
+    return traces
+
+
+def _decisions(contract, signals, actions, visible) -> list[DecisionTrace]:
+    """Decisions whose evidence links name the contract, one of its signals or actions (newest
+    first); the links are kept as recorded, so each says what it cited."""
+    cts = ContentType.objects.get_for_models(MetricContract, Signal, Action)
+    targets = (
+        Q(content_type=cts[MetricContract], object_id=contract.pk)
+        | Q(content_type=cts[Signal], object_id__in=[signal.pk for signal in signals])
+        | Q(content_type=cts[Action], object_id__in=[trace.action.pk for trace in actions])
+    )
+    links = EvidenceLink.objects.filter(targets)
+    if visible is not None:
+        links = links.filter(decision__capability_id__in=visible)
+    rows = links.select_related(
+        "decision", "decision__owner", "decision__recorded_by", "decision__superseded_by", "content_type"
+    ).order_by("-decision__decided_on", "-decision_id", "id")
+    # The cited records are already loaded: their pages, without fetching each link's target.
+    pages = {(cts[MetricContract].pk, contract.pk): contract.get_absolute_url()}
+    pages.update({(cts[Signal].pk, signal.pk): signal.get_absolute_url() for signal in signals})
+    pages.update({(cts[Action].pk, trace.action.pk): trace.action.get_absolute_url() for trace in actions})
+    traces: dict[int, DecisionTrace] = {}
+    for link in rows:
+        trace = traces.get(link.decision_id)
+        if trace is None:
+            if len(traces) >= MAX_DECISIONS:
+                continue
+            trace = traces[link.decision_id] = DecisionTrace(decision=link.decision, cites=[])
+        trace.cites.append((link, pages.get((link.content_type_id, link.object_id), link.url)))
+    return list(traces.values())
+
+
+def _releases(contract, since) -> list[ReleaseTrace]:
+    """The capability's releases deployed since the first period shown (their markers stand on
+    the trend) and those whose impact review named the contract a regression."""
+    rows = (
+        Release.objects.filter(capability_id=contract.capability_id)
+        .filter(
+            Q(deployed_date__isnull=False, deployed_date__gte=since)
+            | Q(impact_reviews__regressions__icontains=contract.metric_id)
+        )
+        .distinct()
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch(
+                "impact_reviews", queryset=ImpactReview.objects.select_related("reviewer", "decision_record")
+            )
+        )
+        .order_by("-deployed_date", "-planned_date", "-id")[:MAX_RELEASES]
+    )
+    traces = []
+    for release in rows:
+        reviews = list(release.impact_reviews.all())  # newest first (the model's ordering)
+        review = reviews[0] if reviews else None
+        figure = None
+        if review is not None:
+            figure = next(
+                (
+                    item
+                    for item in (review.figures or {}).get("contracts", [])
+                    if item.get("metric_id") == contract.metric_id
+                ),
+                None,
+            )
+        regressed = bool(
+            review is not None
+            and any(
+                entry == contract.metric_id or str(entry).startswith(f"{contract.metric_id} [")
+                for entry in review.regressions or []
+            )
+        )
+        traces.append(ReleaseTrace(release=release, review=review, figure=figure, regressed=regressed))
+    return traces
+
+
+def _experiments(contract, visible) -> list[Experiment]:
+    guardrail = Experiment.guardrails.through.objects.filter(
+        experiment_id=OuterRef("pk"), metriccontract_id=contract.pk
+    )
+    rows = Experiment.objects.annotate(as_guardrail=Exists(guardrail)).filter(
+        Q(primary_metric=contract) | Q(as_guardrail=True)
+    )
+    if visible is not None:
+        rows = rows.filter(capability_id__in=visible)
+    return list(rows.select_related("owner", "decision_record").order_by("-start_date", "-id"))
+
+
+def _incidents(contract, decisions: list[DecisionTrace], visible) -> list[Incident]:
+    """Incidents whose learning updated the contract, and incidents cited as evidence by the
+    decisions of this binder."""
+    cts = ContentType.objects.get_for_models(MetricContract, Incident)
+    cited = EvidenceLink.objects.filter(
+        content_type=cts[Incident], decision_id__in=[trace.decision.pk for trace in decisions]
+    ).values("object_id")
+    rows = Incident.objects.filter(
+        Q(
+            learning_items__record_content_type=cts[MetricContract],
+            learning_items__record_object_id=contract.pk,
+        )
+        | Q(pk__in=cited)
+    ).distinct()
+    if visible is not None:
+        rows = rows.filter(capability_id__in=visible)
+    return list(rows.order_by("-occurred_on", "-id")[:MAX_INCIDENTS])
+
+
+def evidence_binder(contract: MetricContract, *, user, cut: str = "", period=None, today=None) -> Binder:
+    """The binder of ``contract`` (already loaded for ``user``, who may read it), for the figure
+    of ``cut`` (``intent=billing``; "" the whole population) in ``period`` (a date or ISO text:
+    the contract's period containing it; default the latest evaluated one)."""
+    today = today or timezone.localdate()
+    visible = visible_capability_ids(user)
+    cut_filter = parse_cut(contract, cut)
+    cut_text = "|".join(f"{key}={cut_filter[key]}" for key in sorted(cut_filter))
+    requested_cut = (cut or "").strip()
+    period_start, period_error = _period(contract, period)
+
+    evaluations = _evaluations(contract, cut_text, period_start)
+    figure = None
+    if period_start is None and evaluations:
+        period_start = evaluations[0].period_start
+    if evaluations and evaluations[0].period_start == period_start:
+        figure = evaluations[0]
+    period_end = shift_period(period_start, contract.grain, 1) if period_start else None
+
+    guardrails, guarded = _related_contracts(contract)
+    observed = _observed(
+        contract, _observations(contract, cut_filter, period_start, period_end), contract.capability_id
+    )
+    signals = _signals(contract, cut_text)
+    actions = _actions(contract, signals, today)
+    decisions = _decisions(contract, signals, actions, visible)
+    since = (
+        evaluations[-1].period_start
+        if evaluations
+        else shift_period(period_start_of(today, contract.grain), contract.grain, -EVALUATION_PERIODS)
+    )
+    return Binder(
+        contract=contract,
+        cut=cut_text,
+        cut_ignored=requested_cut if requested_cut and requested_cut != cut_text else "",
+        period=period_start,
+        period_end=period_end - datetime.timedelta(days=1) if period_end else None,
+        period_label=describe_period(period_start, contract.grain) if period_start else _("all periods"),
+        period_error=period_error,
+        thresholds=contract_thresholds(contract),
+        guardrails=guardrails,
+        guarded=guarded,
+        figure=figure,
+        evaluations=evaluations,
+        observed=observed,
+        signals=signals,
+        actions=actions,
+        decisions=[trace for trace in decisions if not trace.is_definition_change],
+        definition_changes=[trace for trace in decisions if trace.is_definition_change],
+        releases=_releases(contract, since),
+        experiments=_experiments(contract, visible),
+        incidents=_incidents(contract, decisions, visible),
+        today=today,
+    )

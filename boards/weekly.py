@@ -1,0 +1,423 @@
+"""The weekly ops board (playbook 18.2, read weekly by the PM, BA, ops and risk): the
+wireframe's header — decision requests, releases pending, incidents open, actions overdue —
+then five rows: adoption, quality, risk and complaints, reliability and cost, action closure.
+
+A contract sits in a row's slot by its runtime watch (``MetricContract.watch``), never by its
+name: qualified use, accept/edit/reject and rejection reasons in the adoption row; eval trend
+(eval pass rate and confidence drift) and QA defects in quality, beside the top failure classes
+(root-cause classes of the last 90 days' incidents) and the affected versions (versions named by
+open incidents and by open signals on a version cut); complaints, overrides and escalations,
+policy breach and the customer-harm watchlist in risk; SLO, latency, fallback, cost per case
+and review queue in reliability and cost. The row's other active contracts of its categories are
+listed under it as figures. The action-closure row counts the register (open by age, blocked,
+due this week, reopened, overdue) and the closure quality of the last ``CLOSED_WINDOW_DAYS``:
+closed with verified evidence (a reviewer accepted it) or not.
+
+Plain data, loaded in a fixed number of queries whatever the size of the portfolio.
+"""
+
+import datetime
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from actions.choices import AGE_BUCKETS, ActionStatus, EvidenceVerdict
+from actions.models import Action, ClosureEvidence
+from actions.querysets import closure_summary
+from boards.runtime import (
+    ContractFigure,
+    active_contracts,
+    alarming_first,
+    load_figures,
+    own_work,
+)
+from contracts.choices import Category, Watch
+from contracts.models import Signal
+from forums.choices import Cadence, SessionState
+from forums.models import Session
+from incidents.choices import IncidentState, RootCauseClass
+from incidents.models import Incident, RootCause
+from releases.choices import PENDING_STATES
+from releases.models import Release
+
+FAILURE_WINDOW_DAYS = 90
+CLOSED_WINDOW_DAYS = 28
+UPCOMING_SESSIONS = 3
+STUCK_ACTIONS_SHOWN = 12
+OPEN_SESSION_STATES = (SessionState.SCHEDULED, SessionState.PACK_SENT, SessionState.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class SlotSpec:
+    key: str
+    title: str
+    watches: tuple
+    # Show every cohort of the latest period (adoption is read by cohort), not only those past warning.
+    all_cuts: bool = False
+    # Rank by latest value, highest first (rejection reasons: the biggest reason on top).
+    by_value: bool = False
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    key: str
+    title: str
+    categories: tuple
+    slots: tuple
+
+
+ROWS = (
+    RowSpec(
+        "adoption",
+        _("Adoption"),
+        (Category.ADOPTION,),
+        (
+            SlotSpec("qualified_use", _("Qualified use by cohort"), (Watch.QUALIFIED_USE,), all_cuts=True),
+            SlotSpec("acceptance", _("Accept / edit / reject"), (Watch.ACCEPTANCE,), all_cuts=True),
+            SlotSpec("rejection", _("Rejection reasons"), (Watch.REJECTION_REASON,), by_value=True),
+        ),
+    ),
+    RowSpec(
+        "quality",
+        _("Quality"),
+        (Category.QUALITY,),
+        (
+            SlotSpec("eval", _("Eval trend"), (Watch.EVAL_PASS_RATE, Watch.CONFIDENCE_DRIFT)),
+            SlotSpec("qa_defects", _("QA defects"), (Watch.QA_DEFECTS,)),
+        ),
+    ),
+    RowSpec(
+        "risk",
+        _("Risk and complaints"),
+        (Category.RISK,),
+        (
+            SlotSpec("complaints", _("Complaints"), (Watch.COMPLAINTS,)),
+            SlotSpec(
+                "overrides", _("Overrides and escalations"), (Watch.OVERRIDE_RATE, Watch.ESCALATION_RATE)
+            ),
+            SlotSpec("policy_breach", _("Policy breach"), (Watch.POLICY_BREACH,)),
+            SlotSpec("customer_harm", _("Customer harm watchlist"), (Watch.CUSTOMER_HARM,)),
+        ),
+    ),
+    RowSpec(
+        "reliability",
+        _("Reliability and cost"),
+        (Category.RELIABILITY, Category.COST),
+        (
+            SlotSpec("slo", _("SLO"), (Watch.SLO,)),
+            SlotSpec("latency", _("Latency"), (Watch.LATENCY,)),
+            SlotSpec("fallback", _("Fallback"), (Watch.FALLBACK_RATE,)),
+            SlotSpec("cost_per_case", _("Cost per case"), (Watch.COST_PER_CASE,)),
+            SlotSpec("review_queue", _("Review queue"), (Watch.REVIEW_QUEUE,)),
+        ),
+    ),
+)
+SLOTTED = {watch for row in ROWS for slot in row.slots for watch in slot.watches}
+
+
+@dataclass
+class Slot:
+    spec: SlotSpec
+    figures: list[ContractFigure]
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+
+@dataclass
+class Row:
+    spec: RowSpec
+    slots: list[Slot]
+    # Active contracts of the row's categories that sit in none of its slots.
+    others: list[ContractFigure]
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    def slot(self, key: str) -> Slot:
+        return next(slot for slot in self.slots if slot.key == key)
+
+    @property
+    def figures(self) -> list[ContractFigure]:
+        return [figure for slot in self.slots for figure in slot.figures]
+
+
+@dataclass
+class FailureClass:
+    """A root-cause class of the last 90 days' incidents, with the incidents that named it."""
+
+    cause_class: str
+    label: str
+    incidents: list[tuple[str, str]]  # (readable id, title)
+
+    @property
+    def count(self) -> int:
+        return len(self.incidents)
+
+
+@dataclass
+class AffectedVersion:
+    """A version the week's problems point at: named by an open incident (its affected releases
+    or versions) or by an open signal on a version cut."""
+
+    version: str
+    capability: object
+    sources: list[tuple[str, str]]  # (label, url)
+
+
+@dataclass
+class ClosureQuality:
+    """Actions closed in the last CLOSED_WINDOW_DAYS: with evidence a reviewer accepted or not,
+    of the verified ones how many were proven by the data check, and their age at closure."""
+
+    verified: int = 0
+    not_verified: int = 0
+    from_data: int = 0
+    days_to_close: list[float] = field(default_factory=list)
+
+    @property
+    def closed(self) -> int:
+        return self.verified + self.not_verified
+
+    @property
+    def verified_percent(self) -> float | None:
+        return 100 * self.verified / self.closed if self.closed else None
+
+    @property
+    def median_days(self) -> float | None:
+        return statistics.median(self.days_to_close) if self.days_to_close else None
+
+
+@dataclass
+class WeeklyBoard:
+    capabilities: list
+    now: datetime.datetime
+    figures: dict[int, ContractFigure]
+    rows: list[Row]
+    sessions: list[Session]
+    releases_pending: list[Release]
+    releases_mine: set[int]
+    incidents: list[Incident]
+    failure_classes: list[FailureClass]
+    affected_versions: list[AffectedVersion]
+    watchlist: list[Incident]
+    not_net: list
+    closure: dict
+    closure_quality: ClosureQuality
+    stuck: list[Action]
+    mine: dict
+
+    @property
+    def today(self) -> datetime.date:
+        return timezone.localdate(self.now)
+
+    @property
+    def decision_requests(self) -> int:
+        return len([s for s in self.sessions if s.decision_requested.strip()]) + len(self.releases_pending)
+
+    @property
+    def open_incidents(self) -> list[Incident]:
+        return [incident for incident in self.incidents if incident.state != IncidentState.CLOSED]
+
+    @property
+    def complaint_incidents(self) -> list[Incident]:
+        return [incident for incident in self.open_incidents if incident.source == "complaint"]
+
+    @property
+    def age_buckets(self) -> list[tuple[str, str, int]]:
+        return [(key, label, self.closure[key]) for key, label, _low, _high in AGE_BUCKETS]
+
+    @property
+    def charted(self) -> list[ContractFigure]:
+        return [figure for row in self.rows for figure in row.figures]
+
+    @property
+    def releases_awaiting_me(self) -> list[Release]:
+        return [release for release in self.releases_pending if release.pk in self.releases_mine]
+
+
+def _rows(figures: list[ContractFigure]) -> list[Row]:
+    rows = []
+    for spec in ROWS:
+        slots = []
+        for slot_spec in spec.slots:
+            chosen = [f for f in figures if f.contract.watch in slot_spec.watches]
+            if slot_spec.by_value:
+                chosen.sort(key=lambda f: (f.value is None, -(f.value or 0), f.contract.metric_id))
+            else:
+                chosen = alarming_first(chosen)
+            slots.append(Slot(spec=slot_spec, figures=chosen))
+        row_watches = {watch for slot_spec in spec.slots for watch in slot_spec.watches}
+        others = alarming_first(
+            [
+                f
+                for f in figures
+                if f.contract.category in spec.categories
+                and f.contract.watch not in row_watches
+                and f.contract.watch not in SLOTTED
+            ]
+        )
+        rows.append(Row(spec=spec, slots=slots, others=others))
+    return rows
+
+
+def _sessions(ids, now) -> list[Session]:
+    """The next weekly ops reviews whose forum covers these capabilities (or the whole organisation)."""
+    return list(
+        Session.objects.filter(
+            forum__cadence=Cadence.WEEKLY_OPS_REVIEW,
+            state__in=OPEN_SESSION_STATES,
+            scheduled_at__gte=now - datetime.timedelta(hours=4),
+        )
+        .filter(Q(forum__scope__in=ids) | Q(forum__scope__isnull=True))
+        .select_related("forum")
+        .distinct()
+        .order_by("scheduled_at", "pk")[:UPCOMING_SESSIONS]
+    )
+
+
+def _failure_classes(ids, today) -> list[FailureClass]:
+    since = today - datetime.timedelta(days=FAILURE_WINDOW_DAYS)
+    labels = dict(RootCauseClass.choices)
+    grouped: dict[str, list] = defaultdict(list)
+    rows = (
+        RootCause.objects.filter(incident__capability_id__in=ids, incident__occurred_on__gte=since)
+        .order_by("cause_class", "incident__readable_id")
+        .values_list("cause_class", "incident__readable_id", "incident__title")
+    )
+    for cause, readable_id, title in rows:
+        grouped[cause].append((readable_id, title))
+    classes = [FailureClass(cause, str(labels.get(cause, cause)), items) for cause, items in grouped.items()]
+    return sorted(classes, key=lambda c: (-c.count, c.label))
+
+
+def _affected_versions(incidents, signals) -> list[AffectedVersion]:
+    found: dict[tuple, AffectedVersion] = {}
+
+    def add(version, capability, label, url):
+        key = (capability.pk, version)
+        item = found.setdefault(key, AffectedVersion(version=version, capability=capability, sources=[]))
+        if (label, url) not in item.sources:
+            item.sources.append((label, url))
+
+    for incident in incidents:
+        if incident.state == IncidentState.CLOSED:
+            continue
+        for release in incident.affected_releases.all():
+            add(release.version_to, incident.capability, incident.readable_id, incident.get_absolute_url())
+        for version in filter(None, (part.strip() for part in incident.affected_versions.split(","))):
+            add(version, incident.capability, incident.readable_id, incident.get_absolute_url())
+    for signal in signals:
+        dimension, _sep, value = signal.cut.partition("=")
+        if signal.resolved_period is None and "version" in dimension and value:
+            add(
+                f"{dimension}={value}",
+                signal.contract.capability,
+                str(signal.contract.metric_id),
+                signal.get_absolute_url(),
+            )
+    return sorted(found.values(), key=lambda item: (item.capability.name, item.version))
+
+
+def _closure_quality(ids, now) -> ClosureQuality:
+    accepted = ClosureEvidence.objects.filter(action=OuterRef("pk"), verdict=EvidenceVerdict.ACCEPTED)
+    rows = (
+        Action.objects.filter(
+            capability_id__in=ids,
+            status=ActionStatus.CLOSED,
+            closed_at__gte=now - datetime.timedelta(days=CLOSED_WINDOW_DAYS),
+        )
+        .annotate(
+            verified=Exists(accepted),
+            from_data=Exists(accepted.filter(submitted_by__isnull=True)),
+        )
+        .values_list("created_at", "closed_at", "verified", "from_data")
+    )
+    quality = ClosureQuality()
+    for created, closed, verified, from_data in rows:
+        if verified:
+            quality.verified += 1
+            quality.from_data += int(from_data)
+        else:
+            quality.not_verified += 1
+        quality.days_to_close.append((closed - created).total_seconds() / 86400)
+    return quality
+
+
+def _stuck(ids, now) -> list[Action]:
+    """Open actions the forum must unstick: overdue, blocked or reopened, oldest first (``age``
+    annotated)."""
+    today = timezone.localdate(now)
+    return list(
+        Action.objects.filter(capability_id__in=ids)
+        .open()
+        .with_age(now)
+        .filter(Q(due_date__lt=today) | Q(status=ActionStatus.BLOCKED) | Q(times_reopened__gt=0))
+        .select_related("capability", "owner")
+        .order_by("created_at", "pk")[:STUCK_ACTIONS_SHOWN]
+    )
+
+
+def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) -> WeeklyBoard:
+    """The weekly ops board for these capabilities, as this person reads it. A fixed number of
+    queries: contracts, evaluations, open signals, incidents (and their affected releases), root
+    causes, sessions, pending releases, the person's approvals, the closure counts, closure
+    quality, stuck actions and the person's own actions."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    ids = [capability.pk for capability in capabilities]
+    contracts = active_contracts(ids)
+    signals = list(
+        Signal.objects.open()
+        .filter(contract__capability_id__in=ids)
+        .select_related("contract__capability", "action")
+        .order_by("contract__metric_id", "cut")
+    )
+    figures = load_figures(contracts, signals, today)
+    incidents = list(
+        Incident.objects.filter(capability_id__in=ids)
+        .filter(~Q(state=IncidentState.CLOSED) | Q(on_watchlist=True))
+        .select_related("capability")
+        .prefetch_related("affected_releases")
+        .order_by("severity", "occurred_on", "pk")
+    )
+    releases = list(
+        Release.objects.filter(capability_id__in=ids, state__in=PENDING_STATES)
+        .select_related("capability", "owner")
+        .order_by("planned_date", "readable_id")
+    )
+    mine = set(
+        Release.objects.filter(capability_id__in=ids).awaiting_verdict_of(user).values_list("pk", flat=True)
+    )
+    return WeeklyBoard(
+        capabilities=capabilities,
+        now=now,
+        figures=figures,
+        rows=_rows(list(figures.values())),
+        sessions=_sessions(ids, now),
+        releases_pending=releases,
+        releases_mine=mine,
+        incidents=incidents,
+        failure_classes=_failure_classes(ids, today),
+        affected_versions=_affected_versions(incidents, signals),
+        watchlist=[incident for incident in incidents if incident.on_watchlist],
+        not_net=[contract for contract in contracts if contract.improvement_not_net],
+        closure=closure_summary(Action.objects.filter(capability_id__in=ids), today),
+        closure_quality=_closure_quality(ids, now),
+        stuck=_stuck(ids, now),
+        mine=own_work(ids, user, today),
+    )
