@@ -251,8 +251,10 @@ def _observed(contract, rows, capability_id) -> Observed:
     totals = rows.aggregate(
         observations=Count("pk"),
         sample=Sum("sample_size"),
-        numerator=Sum("numerator", filter=Q(denominator__isnull=False), output_field=FloatField()),
-        denominator=Sum("denominator", filter=Q(numerator__isnull=False), output_field=FloatField()),
+        # Aliases differ from the field names: an alias named like a field shadows it in the
+        # next aggregate's filter.
+        numerator_sum=Sum("numerator", filter=Q(denominator__isnull=False), output_field=FloatField()),
+        denominator_sum=Sum("denominator", filter=Q(numerator__isnull=False), output_field=FloatField()),
         weighted=Sum(F("value") * F("sample_size"), output_field=FloatField()),
         sources=Count("source", distinct=True),
         versions=Count("version_key", distinct=True),
@@ -274,7 +276,7 @@ def _observed(contract, rows, capability_id) -> Observed:
         observations=totals["observations"] or 0,
         sample=totals["sample"] or 0,
         value=_pooled(
-            contract, totals["numerator"], totals["denominator"], totals["weighted"], totals["sample"]
+            contract, totals["numerator_sum"], totals["denominator_sum"], totals["weighted"], totals["sample"]
         ),
         sources=totals["sources"] or 0,
         versions=totals["versions"] or 0,
