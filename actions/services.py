@@ -1,7 +1,7 @@
 """Raising, editing and trigger-reopening actions: the functions the pages, the API, the jobs and
 the other registers (contracts, incidents, forums) call. ``by=None`` means the system."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +14,8 @@ from productops.errors import DomainError
 from productops.notifications import notify
 from productops.permissions import can_change, require_change
 from productops.roles import Activity
+from webhooks.choices import EventType
+from webhooks.events import absolute_url, emit, listening
 
 TRIGGER_FIELDS = ["kind", "contract_metric_id", "comparison", "level", "periods", "recheck_on"]
 # The form and API name the trigger's kind ``trigger_kind`` ("kind" alone says nothing).
@@ -272,3 +274,54 @@ def reopen_due_rechecks(today: date | None = None) -> list[str]:
         if action_reopen_from_trigger(pk, gettext("Scheduled re-check")):
             reopened.append(readable_id)
     return reopened
+
+
+# An action overdue for longer is old news: a webhook endpoint added today is not flooded with
+# every action that ever slipped, and a job that missed a few days still catches up.
+OVERDUE_ANNOUNCE_WINDOW_DAYS = 7
+
+
+def overdue_webhook_data(action: Action, today: date) -> dict:
+    """What the "action overdue" webhook says: the action, its owner, how late it is, its
+    closure criterion and the link to it."""
+    return {
+        "action": {
+            "id": action.readable_id,
+            "action": action.action,
+            "status": action.status,
+            "due_date": action.due_date.isoformat(),
+            "days_overdue": (today - action.due_date).days,
+            "closure_criterion": action.closure_criterion,
+            "source_kind": action.source_kind,
+            "url": absolute_url(action.get_absolute_url()),
+        },
+        "capability": {"slug": action.capability.slug, "name": action.capability.name},
+        "owner": action.owner.get_username() if action.owner_id else None,
+    }
+
+
+def overdue_actions_announce(today: date | None = None) -> list[str]:
+    """The daily job's webhook part: announce each open action whose due date has passed (within
+    the last OVERDUE_ANNOUNCE_WINDOW_DAYS) as "action overdue", once per action and due date (a
+    moved due date that passes again is announced again). Safe to run twice: the idempotency key
+    makes a second run send nothing. The readable ids announced to at least one endpoint."""
+    today = today or timezone.localdate()
+    if not listening(EventType.ACTION_OVERDUE):
+        return []
+    rows = (
+        Action.objects.overdue(today)
+        .filter(due_date__gte=today - timedelta(days=OVERDUE_ANNOUNCE_WINDOW_DAYS))
+        .select_related("capability", "owner")
+        .order_by("due_date", "pk")
+    )
+    announced = []
+    for action in rows:
+        with transaction.atomic():
+            made = emit(
+                event_type=EventType.ACTION_OVERDUE,
+                key=f"action.overdue:{action.pk}:{action.due_date.isoformat()}",
+                data=lambda action=action: overdue_webhook_data(action, today),
+            )
+        if made:
+            announced.append(action.readable_id)
+    return announced

@@ -21,6 +21,8 @@ from productops.notifications import notify
 from productops.permissions import can_change, can_view, require_change, roles_of
 from productops.roles import Activity, Role
 from productops.transitions import check_transition
+from webhooks.choices import EventType
+from webhooks.events import absolute_url, emit
 
 # =============================================================================================
 # Contract lifecycle: create, edit (a definition change is a logged decision), activate,
@@ -554,7 +556,37 @@ def _signal_open(contract: MetricContract, row: Evaluation, changes: SignalChang
         signal.action = action
     if row.level == SignalLevel.STOP:
         _stop_hold(contract, signal, text, changes)
+    emit(
+        event_type=EventType.SIGNAL_OPENED,
+        key=f"signal.opened:{signal.pk}",
+        data=lambda: signal_webhook_data(contract, signal, text),
+    )
     return signal
+
+
+def signal_webhook_data(contract: MetricContract, signal: Signal, text: str) -> dict:
+    """What the "signal opened" webhook says: the contract, the cut, the level and the value
+    against its threshold, the action it opened or joined, and the links to follow."""
+    capability = contract.capability
+    return {
+        "signal": {
+            "id": signal.pk,
+            "cut": signal.cut,
+            "level": signal.level,
+            "observed_value": signal.observed_value,
+            "threshold_crossed": signal.threshold_crossed,
+            "opened_period": signal.opened_period.isoformat(),
+            "summary": text,
+            "url": absolute_url(signal.get_absolute_url()),
+        },
+        "contract": {"metric_id": contract.metric_id, "name": contract.name},
+        "capability": {"slug": capability.slug, "name": capability.name},
+        "action": (
+            {"id": signal.action.readable_id, "url": absolute_url(signal.action.get_absolute_url())}
+            if signal.action is not None
+            else None
+        ),
+    }
 
 
 def _signal_continue(

@@ -20,6 +20,8 @@ from productops.models import RoleAssignment, User
 from productops.notifications import notify
 from productops.permissions import require_change
 from productops.roles import Activity, Role
+from webhooks.choices import EventType
+from webhooks.events import absolute_url, emit
 
 REPORT_FIELDS = [
     "title",
@@ -96,7 +98,33 @@ def incident_report(*, capability, by, affected_releases=(), **fields) -> Incide
             % {"title": incident.title},
             url=incident.get_absolute_url(),
         )
+        emit(
+            event_type=EventType.INCIDENT_SEV1,
+            key=f"incident.sev1:{incident.pk}",
+            data=lambda: sev1_webhook_data(incident),
+        )
     return incident
+
+
+def sev1_webhook_data(incident: Incident) -> dict:
+    """What the "Sev1 incident" webhook says: the incident, where it was seen, its impact and the
+    link to contain it."""
+    return {
+        "incident": {
+            "id": incident.readable_id,
+            "title": incident.title,
+            "severity": incident.severity,
+            "source": incident.source,
+            "occurred_on": str(incident.occurred_on),
+            "affected_population": incident.affected_population,
+            "affected_versions": incident.affected_versions,
+            "impact_customer": incident.impact_customer,
+            "is_recurrence": incident.is_recurrence,
+            "url": absolute_url(incident.get_absolute_url()),
+        },
+        "capability": {"slug": incident.capability.slug, "name": incident.capability.name},
+        "reported_by": incident.reported_by.get_username() if incident.reported_by else None,
+    }
 
 
 def incident_contain(

@@ -96,3 +96,10 @@ def require_change(user, activity: Activity | str, capability=None) -> None:
             _("Your roles do not allow you to change the %(activity)s here.")
             % {"activity": Activity(str(activity)).label.lower()}
         )
+
+
+def is_org_admin(user) -> bool:
+    """Organisation administration (the install's settings, e.g. webhooks): a superuser, or a
+    person whose organisation-wide role is accountable or responsible for the Product Ops
+    charter (playbook 17's first row: the AI PM who runs Product Ops across the organisation)."""
+    return can_change(user, Activity.CHARTER, None)

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     # ProductOps, bottom layer first (see ARCHITECTURE.md).
     "productops",
+    "webhooks",
     "portfolio",
     "actions",
     "decisions",
@@ -164,7 +165,11 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # The browser's session first (its CSRF check stays), then a person's API token (machines).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "productops.authentication.ApiTokenAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -214,11 +219,21 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Longer than the longest task (pack build and e-mail), so a killed worker's task returns soon
-# but a slow one is not delivered twice.
+# The visibility timeout is longer than the longest task (pack build and e-mail), so a killed
+# worker's task returns soon but a slow one is not delivered twice. A worker looks for such
+# abandoned tasks every CELERY_UNACKED_RESTORE_INTERVAL seconds (kombu's default throttle would
+# make that ten times longer) and at its start. The tests of a killed worker set a few seconds.
+# Publishing never hangs a request on a broker that is gone: a short connect timeout, a socket
+# timeout for a broker that vanished without closing the connection, and (productops.jobs) no
+# publish retries — a job that cannot be queued is recorded in the outbox instead.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60)
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=1),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10, minimum=1),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # One queue per install by default; a test run or a second tenant on the same Redis picks its own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "productops")
 CELERY_TASK_SERIALIZER = "json"
@@ -248,6 +263,16 @@ CELERY_BEAT_SCHEDULE = {
     "actions-recheck-daily": {
         "task": "actions.tasks.reopen_due_rechecks",
         "schedule": crontab(hour=6, minute=5),
+    },
+    # Webhooks: an overdue action announced once, the morning after its due date passed.
+    "actions-announce-overdue-daily": {
+        "task": "actions.tasks.announce_overdue_actions",
+        "schedule": crontab(hour=6, minute=20),
+    },
+    # Webhook deliveries whose task was lost (broker down, worker killed) are queued again.
+    "webhooks-requeue-deliveries": {
+        "task": "webhooks.tasks.requeue_webhook_deliveries",
+        "schedule": crontab(minute="*/5"),
     },
     # Review packs: build and e-mail each session's pack at its forum's lead time before it.
     "forums-send-due-packs": {

@@ -61,6 +61,8 @@ from releases.choices import (
     Verdict,
 )
 from releases.querysets import ReleaseQuerySet
+from webhooks.choices import EventType
+from webhooks.events import absolute_url, emit
 
 _S = ReleaseState
 
@@ -464,6 +466,34 @@ class Release(ReadableIdModel, TrackedModel):
                 "tier": release.get_risk_tier_display().lower(),
             },
         )
+        # One event per approval round: a resubmission after "changes requested" is announced again.
+        emit(
+            event_type=EventType.RELEASE_AWAITING_APPROVAL,
+            key=f"release.awaiting_approval:{release.pk}:round-{release.approval_round}",
+            data=lambda: release.webhook_data(submitted_by=by),
+        )
+
+    def webhook_data(self, *, submitted_by=None) -> dict:
+        """What the "release awaiting approval" webhook says: the release, what it changes, its
+        risk, who submitted it, how many approvers it needs and the link to approve it."""
+        return {
+            "release": {
+                "id": self.readable_id,
+                "change": self.change,
+                "object_type": self.object_type,
+                "version_from": self.version_from,
+                "version_to": self.version_to,
+                "risk_tier": self.risk_tier,
+                "planned_date": str(self.planned_date) if self.planned_date else None,
+                "approval_round": self.approval_round,
+                "approvers_required": self.approvers_required,
+                "needs_risk_approver": self.needs_risk_approver,
+                "url": absolute_url(self.get_absolute_url()),
+            },
+            "capability": {"slug": self.capability.slug, "name": self.capability.name},
+            "owner": self.owner.get_username(),
+            "submitted_by": submitted_by.get_username() if submitted_by is not None else None,
+        }
 
     def _verdict_row(self, by, verdict: str, comment: str, when) -> "ReleaseApproval":
         return ReleaseApproval.objects.create(
