@@ -138,3 +138,62 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.recipient}: {self.subject}"
+
+
+class ApiTokenScope(models.TextChoices):
+    """What a machine token may do: read only, or read and write (within its person's roles)."""
+
+    READ = "read", _("Read")
+    WRITE = "write", _("Read and write")
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def of(self, user):
+        """A person's own tokens: nobody sees or revokes another person's."""
+        return self.filter(user=user)
+
+    def live(self, now):
+        """Tokens that still authenticate: not revoked and not past their expiry."""
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class ApiToken(models.Model):
+    """A named token a person creates for a machine (a telemetry pipeline, a release tool).
+
+    It acts as that person, with exactly their roles; a read token never changes anything. Only
+    a SHA-256 digest of the secret is stored; the secret is shown once, at creation. ``prefix``
+    (the secret's first characters) lets the person tell tokens apart without revealing them.
+    Created and revoked through ``productops.tokens``, never edited or deleted.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("person"),
+    )
+    name = models.CharField(_("name"), max_length=100, help_text=_("What uses it, e.g. “CRM export job”."))
+    scope = models.CharField(_("scope"), max_length=8, choices=ApiTokenScope.choices)
+    prefix = models.CharField(_("prefix"), max_length=16, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
+    # Who created and who revoked a token, and when, is the audit trail; the digest stays out of
+    # it, and last use is a counter, not a change (written with UPDATE, so it records nothing).
+    history = HistoricalRecords(excluded_fields=["digest", "last_used_at"])
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_expired(self, now) -> bool:
+        return self.expires_at is not None and self.expires_at <= now

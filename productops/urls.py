@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from productops import views
+from productops import token_views, views
 
 api_patterns = [
     path("", include("portfolio.api.urls")),
@@ -22,6 +22,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/api-tokens/", token_views.api_tokens, name="api-tokens"),
+    path("account/api-tokens/<int:pk>/revoke/", token_views.api_token_revoke, name="api-token-revoke"),
     path("capabilities/", include("portfolio.urls")),
     path("actions/", include("actions.urls")),
     path("decisions/", include("decisions.urls")),
