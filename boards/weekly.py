@@ -25,7 +25,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from actions.choices import AGE_BUCKETS, ActionStatus, EvidenceVerdict
+from actions.choices import AGE_BUCKETS, ActionStatus, EvidenceVerdict, QuickView
 from actions.models import Action, ClosureEvidence
 from actions.querysets import closure_summary
 from boards.runtime import (
@@ -46,8 +46,20 @@ from releases.models import Release
 
 FAILURE_WINDOW_DAYS = 90
 CLOSED_WINDOW_DAYS = 28
-UPCOMING_SESSIONS = 3
+# The weekly ops reviews of the coming week (one per forum on a weekly cadence), and those that
+# started in the last few hours (still being held).
+SESSIONS_AHEAD_DAYS = 7
+SESSIONS_STARTED_HOURS = 4
 STUCK_ACTIONS_SHOWN = 12
+# The register's named views the action-closure row counts, each a link to that view (18.2's
+# blocked, due this week and reopened, then overdue and awaiting verification).
+CLOSURE_VIEWS = (
+    QuickView.BLOCKED,
+    QuickView.DUE_THIS_WEEK,
+    QuickView.REOPENED,
+    QuickView.OVERDUE,
+    QuickView.AWAITING_VERIFICATION,
+)
 OPEN_SESSION_STATES = (SessionState.SCHEDULED, SessionState.PACK_SENT, SessionState.IN_PROGRESS)
 
 
@@ -119,6 +131,12 @@ ROWS = (
 SLOTTED = {watch for row in ROWS for slot in row.slots for watch in slot.watches}
 
 
+def needs_a_look(figure: ContractFigure) -> bool:
+    """A figure the review reads the trend of first: past warning (whole population or a cut) or
+    with an open signal. The others' trends stay folded until asked for (the board is long)."""
+    return figure.alarming or figure.signal is not None
+
+
 @dataclass
 class Slot:
     spec: SlotSpec
@@ -131,6 +149,14 @@ class Slot:
     @property
     def title(self) -> str:
         return self.spec.title
+
+    @property
+    def to_look_at(self) -> list[ContractFigure]:
+        return [figure for figure in self.figures if needs_a_look(figure)]
+
+    @property
+    def quiet(self) -> list[ContractFigure]:
+        return [figure for figure in self.figures if not needs_a_look(figure)]
 
 
 @dataclass
@@ -172,10 +198,13 @@ class FailureClass:
 @dataclass
 class AffectedVersion:
     """A version the week's problems point at: named by an open incident (its affected releases
-    or versions) or by an open signal on a version cut."""
+    or versions) or by an open signal on a version cut. One entry per capability and version,
+    whichever way it was named (release ``v12``, cut ``prompt_version=v12``, free text ``v12``)."""
 
     version: str
     capability: object
+    # What kind of version it is, where known: the release's object type or the cut's dimension.
+    kinds: list[str]
     sources: list[tuple[str, str]]  # (label, url)
 
 
@@ -219,6 +248,8 @@ class WeeklyBoard:
     closure: dict
     closure_quality: ClosureQuality
     stuck: list[Action]
+    # How many open actions are overdue, blocked or reopened (``stuck`` shows the oldest few).
+    stuck_total: int
     mine: dict
 
     @property
@@ -226,8 +257,15 @@ class WeeklyBoard:
         return timezone.localdate(self.now)
 
     @property
+    def session_decisions(self) -> list[Session]:
+        """The coming week's reviews that carry a decision requested."""
+        return [session for session in self.sessions if session.decision_requested.strip()]
+
+    @property
     def decision_requests(self) -> int:
-        return len([s for s in self.sessions if s.decision_requested.strip()]) + len(self.releases_pending)
+        """Decisions the forum is asked for this week: each review's decision requested and each
+        release waiting for an approver's verdict (the meeting's decision block takes both)."""
+        return len(self.session_decisions) + len(self.releases_pending)
 
     @property
     def open_incidents(self) -> list[Incident]:
@@ -242,8 +280,16 @@ class WeeklyBoard:
         return [(key, label, self.closure[key]) for key, label, _low, _high in AGE_BUCKETS]
 
     @property
+    def closure_views(self) -> list[tuple[str, str, int]]:
+        return [(view.value, view.label, self.closure[view.value]) for view in CLOSURE_VIEWS]
+
+    @property
     def charted(self) -> list[ContractFigure]:
         return [figure for row in self.rows for figure in row.figures]
+
+    @property
+    def week_start(self) -> datetime.date:
+        return self.today - datetime.timedelta(days=self.today.weekday())
 
     @property
     def releases_awaiting_me(self) -> list[Release]:
@@ -276,17 +322,19 @@ def _rows(figures: list[ContractFigure]) -> list[Row]:
 
 
 def _sessions(ids, now) -> list[Session]:
-    """The next weekly ops reviews whose forum covers these capabilities (or the whole organisation)."""
+    """The coming week's weekly ops reviews whose forum covers these capabilities (or the whole
+    organisation): every forum's, not only the first few, so that each decision requested counts."""
     return list(
         Session.objects.filter(
             forum__cadence=Cadence.WEEKLY_OPS_REVIEW,
             state__in=OPEN_SESSION_STATES,
-            scheduled_at__gte=now - datetime.timedelta(hours=4),
+            scheduled_at__gte=now - datetime.timedelta(hours=SESSIONS_STARTED_HOURS),
+            scheduled_at__lt=now + datetime.timedelta(days=SESSIONS_AHEAD_DAYS),
         )
         .filter(Q(forum__scope__in=ids) | Q(forum__scope__isnull=True))
         .select_related("forum")
         .distinct()
-        .order_by("scheduled_at", "pk")[:UPCOMING_SESSIONS]
+        .order_by("scheduled_at", "pk")
     )
 
 
@@ -308,25 +356,31 @@ def _failure_classes(ids, today) -> list[FailureClass]:
 def _affected_versions(incidents, signals) -> list[AffectedVersion]:
     found: dict[tuple, AffectedVersion] = {}
 
-    def add(version, capability, label, url):
+    def add(version, capability, kind, label, url):
         key = (capability.pk, version)
-        item = found.setdefault(key, AffectedVersion(version=version, capability=capability, sources=[]))
+        item = found.setdefault(
+            key, AffectedVersion(version=version, capability=capability, kinds=[], sources=[])
+        )
+        if kind and kind not in item.kinds:
+            item.kinds.append(kind)
         if (label, url) not in item.sources:
             item.sources.append((label, url))
 
     for incident in incidents:
         if incident.state == IncidentState.CLOSED:
             continue
+        url = incident.get_absolute_url()
         for release in incident.affected_releases.all():
-            add(release.version_to, incident.capability, incident.readable_id, incident.get_absolute_url())
+            add(release.version_to, incident.capability, release.object_type, incident.readable_id, url)
         for version in filter(None, (part.strip() for part in incident.affected_versions.split(","))):
-            add(version, incident.capability, incident.readable_id, incident.get_absolute_url())
+            add(version, incident.capability, "", incident.readable_id, url)
     for signal in signals:
         dimension, _sep, value = signal.cut.partition("=")
         if signal.resolved_period is None and "version" in dimension and value:
             add(
-                f"{dimension}={value}",
+                value,
                 signal.contract.capability,
+                dimension,
                 str(signal.contract.metric_id),
                 signal.get_absolute_url(),
             )
@@ -358,15 +412,20 @@ def _closure_quality(ids, now) -> ClosureQuality:
     return quality
 
 
-def _stuck(ids, now) -> list[Action]:
-    """Open actions the forum must unstick: overdue, blocked or reopened, oldest first (``age``
-    annotated)."""
-    today = timezone.localdate(now)
-    return list(
+def _stuck_actions(ids, today):
+    """Open actions the forum must unstick: overdue, blocked or reopened."""
+    return (
         Action.objects.filter(capability_id__in=ids)
         .open()
-        .with_age(now)
         .filter(Q(due_date__lt=today) | Q(status=ActionStatus.BLOCKED) | Q(times_reopened__gt=0))
+    )
+
+
+def _stuck(ids, now) -> list[Action]:
+    """The oldest ``STUCK_ACTIONS_SHOWN`` of them (``age`` annotated)."""
+    return list(
+        _stuck_actions(ids, timezone.localdate(now))
+        .with_age(now)
         .select_related("capability", "owner")
         .order_by("created_at", "pk")[:STUCK_ACTIONS_SHOWN]
     )
@@ -376,7 +435,7 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
     """The weekly ops board for these capabilities, as this person reads it. A fixed number of
     queries: contracts, evaluations, open signals, incidents (and their affected releases), root
     causes, sessions, pending releases, the person's approvals, the closure counts, closure
-    quality, stuck actions and the person's own actions."""
+    quality, stuck actions (the oldest, and how many) and the person's own actions."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     ids = [capability.pk for capability in capabilities]
@@ -419,5 +478,6 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
         closure=closure_summary(Action.objects.filter(capability_id__in=ids), today),
         closure_quality=_closure_quality(ids, now),
         stuck=_stuck(ids, now),
+        stuck_total=_stuck_actions(ids, today).count(),
         mine=own_work(ids, user, today),
     )

@@ -13,9 +13,12 @@ from boards.registry import BOARDS
 def weekly_board(request):
     capabilities, chosen, visible = runtime.board_scope(request)
     board = weekly.weekly_board(capabilities=capabilities, user=request.user)
-    cards = runtime.board_cards(board.charted)
+    # The trends to look at are drawn with the page (the most alarming first); the quiet ones
+    # are folded and load when unfolded.
+    looked_at = [figure for figure in board.charted if weekly.needs_a_look(figure)]
+    cards = runtime.board_cards(looked_at)
     for figure in board.charted:
-        figure.card = cards.get(figure.contract.pk)
+        figure.card = cards.get(figure.contract.pk) or runtime.PendingCard(figure.contract)
     return render(
         request,
         "boards/weekly.html",
