@@ -200,6 +200,11 @@ class Action(ReadableIdModel, TrackedModel):
 
     def _wrong_state(self, move: str) -> TransitionNotAllowed:
         state = self.get_status_display().lower()
+        if move in ("verify", "send_back") and self.status == ActionStatus.CLOSED:
+            # Most often a lost race: another reviewer verified it a moment before.
+            return TransitionNotAllowed(
+                gettext("This action is already closed: its closure evidence was verified.")
+            )
         if move == "verify":
             return TransitionNotAllowed(
                 gettext(

@@ -17,32 +17,37 @@ CSRF_SECRET = "reliabilitytestcsrfsecret0123456"
 REQUEST_TIMEOUT = 30
 
 
-def session_cookie(user) -> str:
-    """A session for ``user`` in the database, as the Cookie header a browser would send."""
+@dataclass
+class SignedIn:
+    """What a signed-in browser sends with an unsafe request: its cookies and the CSRF header."""
+
+    cookies: dict
+    headers: dict
+
+
+def signed_in(user) -> SignedIn:
+    """A session for ``user`` in the database, with the cookies and header a browser would send."""
     from django.conf import settings
     from django.test import Client
 
     client = Client()
     client.force_login(user)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return f"{settings.SESSION_COOKIE_NAME}={session}; {settings.CSRF_COOKIE_NAME}={CSRF_SECRET}"
-
-
-def headers_for(user, *, json: bool = True) -> dict:
-    """Headers of a signed-in person's unsafe request (session cookie and CSRF token)."""
-    headers = {"Cookie": session_cookie(user), "X-CSRFToken": CSRF_SECRET}
-    if json:
-        headers["Accept"] = "application/json"
-    return headers
+    return SignedIn(
+        cookies={settings.SESSION_COOKIE_NAME: session, settings.CSRF_COOKIE_NAME: CSRF_SECRET},
+        headers={"X-CSRFToken": CSRF_SECRET, "Accept": "application/json"},
+    )
 
 
 @dataclass
 class Answer:
-    """What one request got back: the status (0 when it raised) and the body."""
+    """What one request got back: the status (0 when it raised) and the body. For a page POST
+    answered by a redirect, ``page`` is the text of the page it led to (with its messages)."""
 
     status: int
     body: object
     error: str = ""
+    page: str = ""
 
 
 def _answer(response: requests.Response) -> Answer:
@@ -53,19 +58,42 @@ def _answer(response: requests.Response) -> Answer:
     return Answer(response.status_code, body)
 
 
-def post(url: str, *, headers: dict, json=None, data=None, allow_redirects=True) -> Answer:
-    """One POST on a fresh connection; a connection error or a timeout is an answer with status 0."""
+def post(url: str, *, auth: SignedIn, json=None, data=None) -> Answer:
+    """One API POST on a fresh connection; a connection error or a timeout is an answer with
+    status 0."""
+    try:
+        with requests.Session() as session:
+            response = session.post(
+                url, json=json, data=data, cookies=auth.cookies, headers=auth.headers, timeout=REQUEST_TIMEOUT
+            )
+            return _answer(response)
+    except requests.RequestException as error:
+        return Answer(0, None, f"{type(error).__name__}: {error}")
+
+
+def post_form(url: str, *, auth: SignedIn, data: dict) -> Answer:
+    """A page's form POST, as a browser sends it; when answered by a redirect, the page it leads
+    to is fetched with the cookies the answer set (the flash message travels in one)."""
+    headers = {**auth.headers, "Accept": "text/html", "Referer": url}
     try:
         with requests.Session() as session:
             response = session.post(
                 url,
-                json=json,
                 data=data,
+                cookies=auth.cookies,
                 headers=headers,
                 timeout=REQUEST_TIMEOUT,
-                allow_redirects=allow_redirects,
+                allow_redirects=False,
             )
-            return _answer(response)
+            answer = Answer(response.status_code, response.text)
+            if response.is_redirect:
+                # The test server speaks plain HTTP: pass on cookies set "Secure" by hand.
+                cookies = {**auth.cookies, **{cookie.name: cookie.value for cookie in response.cookies}}
+                target = requests.compat.urljoin(url, response.headers["Location"])
+                answer.page = session.get(
+                    target, cookies=cookies, headers=headers, timeout=REQUEST_TIMEOUT
+                ).text
+            return answer
     except requests.RequestException as error:
         return Answer(0, None, f"{type(error).__name__}: {error}")
 

@@ -9,7 +9,7 @@ from contracts.ingest import UPSERT_KEY
 from contracts.models import Observation
 from contracts.tests.factories import MetricContractFactory
 from contracts.tests.test_ingest import daily_rows
-from tests.concurrency import headers_for, post, race, statuses
+from tests.concurrency import post, race, signed_in, statuses
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,8 +34,8 @@ def overlapping_batches(rows):
     return batches
 
 
-def send_all(url, headers, batches):
-    return race(lambda batch=batch: post(url, headers=headers, json=batch) for batch in batches)
+def send_all(url, auth, batches):
+    return race(lambda batch=batch: post(url, auth=auth, json=batch) for batch in batches)
 
 
 def stored_keys(contract):
@@ -54,9 +54,9 @@ def test_eight_clients_posting_overlapping_batches_at_once_store_each_observatio
     batches = overlapping_batches(rows)
     distinct = {(row["period_start"], row["cohort"]["intent"]) for batch in batches for row in batch}
     url = f"{live_server.url}/api/v1/observations/"
-    headers = headers_for(pm)
+    auth = signed_in(pm)
 
-    answers = send_all(url, headers, batches)
+    answers = send_all(url, auth, batches)
 
     assert statuses(answers) == {200: CLIENTS}, [a.body for a in answers if a.status != 200]
     received = sum(answer.body["received"] for answer in answers)
@@ -79,7 +79,7 @@ def test_eight_clients_posting_overlapping_batches_at_once_store_each_observatio
     assert stored == sent
 
     # The same eight batches again, all at once: nothing is written, nothing is duplicated.
-    again = send_all(url, headers, batches)
+    again = send_all(url, auth, batches)
     assert statuses(again) == {200: CLIENTS}
     assert sum(answer.body["written"] for answer in again) == 0
     assert Observation.objects.filter(contract=contract).count() == len(distinct)
@@ -98,10 +98,10 @@ def test_concurrent_batches_that_change_the_same_observations_leave_one_row_each
     request succeeds, each observation is still one row, holding one of the values sent (the last
     writer wins, whole batch by whole batch)."""
     base = daily_rows(contract, days=50)
-    post(f"{live_server.url}/api/v1/observations/", headers=headers_for(pm), json=base)
+    post(f"{live_server.url}/api/v1/observations/", auth=signed_in(pm), json=base)
     batches = [[{**row, "value": 0.5 + client / 100} for row in base] for client in range(CLIENTS)]
 
-    answers = send_all(f"{live_server.url}/api/v1/observations/", headers_for(pm), batches)
+    answers = send_all(f"{live_server.url}/api/v1/observations/", signed_in(pm), batches)
 
     assert statuses(answers) == {200: CLIENTS}, [a.body for a in answers if a.status != 200]
     assert Observation.objects.filter(contract=contract).count() == len(base) == 100
