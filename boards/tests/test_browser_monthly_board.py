@@ -55,10 +55,7 @@ def test_an_executive_cuts_a_trend_by_cohort_and_follows_a_figure_to_its_evidenc
     assert href.startswith(f"/boards/evidence/{outcome.metric_id}/")
     with page.expect_navigation() as navigation:
         link.click()
-    if navigation.value.status == 404:
-        # The evidence binder is built by another part of issue 8: until it lands, the figure
-        # links to its address and the trace is checked once it answers.
-        pytest.xfail("the evidence binder (boards:evidence) is not built yet")
+    assert navigation.value.status == 200
     binder = page.inner_text("main")
     assert outcome.metric_id in binder and outcome.name in binder
     assert outcome.warning_action in binder  # the contract's action rule is part of the trace
