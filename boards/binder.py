@@ -144,7 +144,7 @@ class ReleaseTrace:
 class Binder:
     contract: MetricContract
     cut: str
-    cut_ignored: str
+    cut_error: str
     period: datetime.date | None
     period_end: datetime.date | None
     period_label: str
@@ -182,19 +182,66 @@ class Binder:
         )
 
 
-def _period(contract, period) -> tuple[datetime.date | None, str]:
+def _period(contract, period, today) -> tuple[datetime.date | None, str]:
     """The period the binder is about: the one at the contract's grain containing ``period``
-    (a date or ISO text); an unreadable date is named as the error."""
+    (a date or ISO text); an unreadable date, or one after today (no figure can exist yet, and
+    the calendar ends at 9999), is named as the error and the latest period shown instead."""
     if not period:
         return None, ""
+    text = str(period).strip()
     if isinstance(period, str):
         try:
-            period = datetime.date.fromisoformat(period.strip()[:10])
+            period = datetime.date.fromisoformat(text[:10])
         except ValueError:
             return None, _("period: “%(value)s” is not a date (YYYY-MM-DD); showing the latest period.") % {
-                "value": period
+                "value": text
             }
+    if period > today:
+        return None, _("period: “%(value)s” is after today; showing the latest period.") % {"value": text}
     return period_start_of(period, contract.grain), ""
+
+
+def _cut_message(contract, requested: str, cut_filter: dict, has_data) -> str:
+    """What the page says about the cut asked for: the parts it ignored (no cohort dimension of
+    the contract), a cut the evaluation job does not evaluate (its figure is recomputed from the
+    observations only), or a cut with no data at all; "" when the cut is as evaluated."""
+    if not requested:
+        return ""
+    kept = {f"{key}={value}" for key, value in cut_filter.items()}
+    ignored = [
+        part.strip() for part in requested.split("|") if part.strip() and not parse_cut(contract, part)
+    ]
+    dimensions = ", ".join(contract.cohort_dimensions or []) or "—"
+    if ignored and not cut_filter:
+        return _(
+            "cut: “%(cut)s” names no cohort dimension of this contract (%(dimensions)s); showing the "
+            "whole population."
+        ) % {"cut": requested, "dimensions": dimensions}
+    if ignored:
+        return _(
+            "cut: “%(ignored)s” names no cohort dimension of this contract (%(dimensions)s) and is "
+            "ignored; showing the rest of the cut."
+        ) % {"ignored": "|".join(ignored), "dimensions": dimensions}
+    if not has_data():
+        return _("cut: no observation or evaluation of this contract has “%(cut)s”.") % {
+            "cut": "|".join(sorted(kept))
+        }
+    if len(cut_filter) > 1 or not set(cut_filter) <= set(contract.required_cuts or []):
+        return _(
+            "cut: “%(cut)s” is not a cut the contract is evaluated by (%(required)s): no evaluated "
+            "figure, no signal; the value below is recomputed from its observations."
+        ) % {"cut": "|".join(sorted(kept)), "required": ", ".join(contract.required_cuts or []) or "—"}
+    return ""
+
+
+def _cut_has_data(contract, cut_text: str, evaluations, observed: Observed) -> bool:
+    """Has the cut any data: evaluations or observations of the figure's period, else (one more
+    statement, only then) an evaluation or observation in any period."""
+    if evaluations or observed.observations:
+        return True
+    if Evaluation.objects.filter(contract=contract, cut=cut_text).exists():
+        return True
+    return _observations(contract, parse_cut(contract, cut_text), None, None).exists()
 
 
 def _related_contracts(contract) -> tuple[list, list]:
@@ -467,7 +514,7 @@ def evidence_binder(contract: MetricContract, *, user, cut: str = "", period=Non
     cut_filter = parse_cut(contract, cut)
     cut_text = "|".join(f"{key}={cut_filter[key]}" for key in sorted(cut_filter))
     requested_cut = (cut or "").strip()
-    period_start, period_error = _period(contract, period)
+    period_start, period_error = _period(contract, period, today)
 
     evaluations = _evaluations(contract, cut_text, period_start)
     figure = None
@@ -492,7 +539,12 @@ def evidence_binder(contract: MetricContract, *, user, cut: str = "", period=Non
     return Binder(
         contract=contract,
         cut=cut_text,
-        cut_ignored=requested_cut if requested_cut and requested_cut != cut_text else "",
+        cut_error=_cut_message(
+            contract,
+            requested_cut,
+            cut_filter,
+            lambda: _cut_has_data(contract, cut_text, evaluations, observed),
+        ),
         period=period_start,
         period_end=period_end - datetime.timedelta(days=1) if period_end else None,
         period_label=describe_period(period_start, contract.grain) if period_start else _("all periods"),

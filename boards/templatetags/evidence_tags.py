@@ -1,0 +1,15 @@
+"""Template filters of the evidence binder."""
+
+from django import template
+
+from productops.formats import person_name
+
+register = template.Library()
+
+
+@register.filter
+def person(user) -> str:
+    """A person as colleagues know them (full name, else login); "" for nobody (the system, or a
+    role not filled). ``x.get_full_name|default:x.username`` fails when ``x`` is empty: a filter
+    argument is resolved strictly."""
+    return person_name(user)
