@@ -4,6 +4,8 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from productops.permissions import is_org_admin
+
 # (label, url name, path prefix that marks the item active). Later assets add their rows.
 NAVIGATION = [
     (_("Capabilities"), "portfolio:capability-list", "/capabilities/"),
@@ -38,6 +40,8 @@ def navigation(request):
         ],
         "switcher_capabilities": list(Capability.objects.visible_to(user).values_list("slug", "name")),
         "current_capability": request.session.get("current_capability", ""),
+        # Organisation settings (webhooks) in the user menu; the roles are already loaded.
+        "is_org_admin": is_org_admin(user),
         # The header's own open and overdue actions: one query, and only on pages that show them.
         "my_actions": SimpleLazyObject(lambda: _my_action_counts(user)),
     }

@@ -15,6 +15,7 @@ api_patterns = [
     path("", include("experiments.api.urls")),
     path("", include("incidents.api.urls")),
     path("", include("forums.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("forums/", include("forums.urls")),
     path("boards/", include("boards.urls")),
+    path("settings/webhooks/", include("webhooks.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -17,12 +17,12 @@ Delivery is at least once: a receiver that answered after our timeout may see th
 """
 
 import datetime
+import http.client
 import json
 import logging
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -75,22 +75,7 @@ class AttemptResult:
         return code is None or code >= 500 or code in RETRYABLE_CLIENT_ERRORS
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A 3xx is an answer, not an instruction: a redirected POST would lose its body or go where
-    the admin did not point it."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
-
-def _excerpt(stream) -> str:
-    try:
-        raw = stream.read(RESPONSE_EXCERPT_CHARS * 4) if stream is not None else b""
-    except Exception:  # a broken answer body: the status code says enough
-        raw = b""
+def _excerpt(raw: bytes) -> str:
     return raw.decode("utf-8", errors="replace")[:RESPONSE_EXCERPT_CHARS]
 
 
@@ -105,22 +90,33 @@ def headers_for(delivery: Delivery, body: bytes, timestamp: int) -> dict:
     }
 
 
+def _connection(url: str) -> tuple[http.client.HTTPConnection, str]:
+    """A connection to the endpoint's host and the path to POST to. ``http.client`` rather than
+    ``urllib``: it sends the header names as written (urllib title-cases them) and never follows
+    a redirect (a 3xx is an answer: a redirected POST would go where the admin did not point it)."""
+    parts = urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return kind(parts.hostname, parts.port, timeout=TIMEOUT_SECONDS), path
+
+
 def post(delivery: Delivery) -> AttemptResult:
     """POST the delivery's event to its endpoint once, signed now. Never raises for the network."""
     body = body_bytes(delivery.event.payload)
     timestamp = int(time.time())
-    request = urllib.request.Request(
-        delivery.endpoint.url, data=body, method="POST", headers=headers_for(delivery, body, timestamp)
-    )
     started = time.monotonic()
+    status, text, error = None, "", ""
+    connection = None
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            status, text, error = response.status, _excerpt(response), ""
-    except urllib.error.HTTPError as answer:
-        status, text, error = answer.code, _excerpt(answer), ""
-    except (urllib.error.URLError, OSError, ValueError) as failure:
-        reason = getattr(failure, "reason", failure)
-        status, text, error = None, "", f"{type(failure).__name__}: {reason}"[:2000]
+        connection, path = _connection(delivery.endpoint.url)
+        connection.request("POST", path, body=body, headers=headers_for(delivery, body, timestamp))
+        response = connection.getresponse()
+        status, text = response.status, _excerpt(response.read(RESPONSE_EXCERPT_CHARS * 4))
+    except (OSError, http.client.HTTPException, ValueError) as failure:  # refused, DNS, TLS, timeout
+        error = f"{type(failure).__name__}: {failure}"[:2000]
+    finally:
+        if connection is not None:
+            connection.close()
     return AttemptResult(
         status_code=status, response=text, error=error, duration_ms=int((time.monotonic() - started) * 1000)
     )
