@@ -79,11 +79,22 @@ def rank(level: str) -> int:
 # --- whose board: the capabilities in scope ------------------------------------------------------
 
 
+class UnknownCapability(Http404):
+    """``?capability=`` names no capability this person may read (none by that slug, or one they
+    hold no role on: the answer is the same, so it tells an outsider nothing). A 404 whose page
+    can name the value and offer the capabilities the person may read."""
+
+    def __init__(self, slug: str, visible: list[Capability]):
+        super().__init__(_("No capability “%(slug)s” that you may read.") % {"slug": slug})
+        self.slug = slug
+        self.visible = visible
+
+
 def board_scope(request) -> tuple[list[Capability], Capability | None, list[Capability]]:
     """(capabilities the board shows, the one asked for or None, every one the person may read)
-    for this person: ``?capability=<slug>`` (404 when they may not read it; ``all`` for every
-    one), else the navbar's current capability, else every capability they may read. One query
-    (and the person's roles)."""
+    for this person: ``?capability=<slug>`` (``UnknownCapability``, a 404, when they may not read
+    it; ``all`` for every one), else the navbar's current capability, else every capability they
+    may read. One query (and the person's roles)."""
     visible = list(Capability.objects.visible_to(request.user).order_by("name"))
     asked = request.GET.get("capability")
     slug = asked if asked is not None else request.session.get("current_capability", "")
@@ -92,7 +103,7 @@ def board_scope(request) -> tuple[list[Capability], Capability | None, list[Capa
         if chosen is not None:
             return [chosen], chosen, visible
         if asked is not None:
-            raise Http404
+            raise UnknownCapability(slug, visible)
     return visible, None, visible
 
 

@@ -11,7 +11,16 @@ from boards.registry import BOARDS
 
 @require_GET
 def runtime_board(request):
-    capabilities, chosen, visible = readings.board_scope(request)
+    try:
+        capabilities, chosen, visible = readings.board_scope(request)
+    except readings.UnknownCapability as unknown:
+        # Bad input gets an answer naming the field and what it may be, not a bare 404 page.
+        return render(
+            request,
+            "boards/runtime_unknown.html",
+            {"board": _runtime(), "unknown": unknown, "visible": unknown.visible, "capability": None},
+            status=404,
+        )
     board = readings.runtime_board(capabilities=capabilities, user=request.user)
     cards = readings.board_cards(board.charted)
     for figure in board.charted:
@@ -20,7 +29,7 @@ def runtime_board(request):
         request,
         "boards/runtime.html",
         {
-            "board": next(b for b in BOARDS if b.key == "runtime"),
+            "board": _runtime(),
             "runtime": board,
             "capability": chosen,
             "visible": visible,
@@ -30,3 +39,7 @@ def runtime_board(request):
             "remediation_window_days": readings.REMEDIATION_WINDOW_DAYS,
         },
     )
+
+
+def _runtime():
+    return next(b for b in BOARDS if b.key == "runtime")
