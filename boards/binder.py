@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from actions.choices import ActionStatus, EvidenceVerdict
 from actions.models import Action, ClosureEvidence
 from contracts.charts import Threshold, contract_thresholds, parse_cut
+from contracts.choices import Grain
 from contracts.models import Evaluation, ImportJob, MetricContract, Observation, Signal, StopHold
 from contracts.periods import FEEDING_GRAINS, describe_period, period_start_of, shift_period
 from decisions.choices import DecisionType
@@ -49,6 +50,7 @@ MAX_SIGNALS = 30
 MAX_DECISIONS = 30
 MAX_RELEASES = 12
 MAX_INCIDENTS = 12
+SPAN_MONTH = "month"
 
 
 @dataclass
@@ -145,6 +147,9 @@ class Binder:
     contract: MetricContract
     cut: str
     cut_error: str
+    # "" the contract's own period (a figure an evaluation holds); "month" a calendar month of a
+    # daily or weekly contract, pooled from its observations as the monthly value review pools it.
+    span: str
     period: datetime.date | None
     period_end: datetime.date | None
     period_label: str
@@ -165,6 +170,14 @@ class Binder:
     today: datetime.date
 
     @property
+    def span_grain(self) -> str:
+        """The grain of the period the binder is about."""
+        return Grain.MONTH if self.span == SPAN_MONTH else self.contract.grain
+
+    def in_period(self, day: datetime.date) -> bool:
+        return self.period is not None and self.period <= day <= self.period_end
+
+    @property
     def reconciles(self) -> bool | None:
         """Does the figure equal the value recomputed from its observations? None when there is
         nothing to compare (no evaluated value or no observations)."""
@@ -182,10 +195,10 @@ class Binder:
         )
 
 
-def _period(contract, period, today) -> tuple[datetime.date | None, str]:
-    """The period the binder is about: the one at the contract's grain containing ``period``
-    (a date or ISO text); an unreadable date, or one after today (no figure can exist yet, and
-    the calendar ends at 9999), is named as the error and the latest period shown instead."""
+def _period(grain, period, today) -> tuple[datetime.date | None, str]:
+    """The period the binder is about: the one at ``grain`` containing ``period`` (a date or
+    ISO text); an unreadable date, or one after today (no figure can exist yet, and the calendar
+    ends at 9999), is named as the error and the latest period shown instead."""
     if not period:
         return None, ""
     text = str(period).strip()
@@ -198,7 +211,7 @@ def _period(contract, period, today) -> tuple[datetime.date | None, str]:
             }
     if period > today:
         return None, _("period: “%(value)s” is after today; showing the latest period.") % {"value": text}
-    return period_start_of(period, contract.grain), ""
+    return period_start_of(period, grain), ""
 
 
 def _cut_message(contract, requested: str, cut_filter: dict, has_data) -> str:
@@ -262,11 +275,12 @@ def _related_contracts(contract) -> tuple[list, list]:
     return [row for row in rows if row.is_guardrail], [row for row in rows if row.is_guarded]
 
 
-def _evaluations(contract, cut: str, period) -> list[Evaluation]:
-    """The evaluations of the cut at the contract's grain, up to the period (latest first)."""
+def _evaluations(contract, cut: str, before) -> list[Evaluation]:
+    """The evaluations of the cut at the contract's grain, of periods starting before ``before``
+    (the end of the binder's period; all when None), latest first."""
     rows = Evaluation.objects.filter(contract=contract, grain=contract.grain, cut=cut)
-    if period is not None:
-        rows = rows.filter(period_start__lte=period)
+    if before is not None:
+        rows = rows.filter(period_start__lt=before)
     return list(rows.order_by("-period_start")[:EVALUATION_PERIODS])
 
 
@@ -505,24 +519,33 @@ def _incidents(contract, decisions: list[DecisionTrace], visible) -> list[Incide
     return list(rows.order_by("-occurred_on", "-id")[:MAX_INCIDENTS])
 
 
-def evidence_binder(contract: MetricContract, *, user, cut: str = "", period=None, today=None) -> Binder:
+def evidence_binder(
+    contract: MetricContract, *, user, cut: str = "", period=None, span: str = "", today=None
+) -> Binder:
     """The binder of ``contract`` (already loaded for ``user``, who may read it), for the figure
     of ``cut`` (``intent=billing``; "" the whole population) in ``period`` (a date or ISO text:
-    the contract's period containing it; default the latest evaluated one)."""
+    the contract's period containing it; default the latest evaluated one). ``span="month"``
+    makes it the calendar month containing it: the figure the monthly value board shows for a
+    daily or weekly contract, pooled from the month's observations, with the evaluations of
+    the periods within it."""
     today = today or timezone.localdate()
     visible = visible_capability_ids(user)
     cut_filter = parse_cut(contract, cut)
     cut_text = "|".join(f"{key}={cut_filter[key]}" for key in sorted(cut_filter))
     requested_cut = (cut or "").strip()
-    period_start, period_error = _period(contract, period, today)
+    span = SPAN_MONTH if span == SPAN_MONTH and contract.grain != Grain.MONTH else ""
+    grain = Grain.MONTH if span else contract.grain
+    period_start, period_error = _period(grain, period, today)
 
-    evaluations = _evaluations(contract, cut_text, period_start)
-    figure = None
+    evaluations = _evaluations(
+        contract, cut_text, shift_period(period_start, grain, 1) if period_start else None
+    )
     if period_start is None and evaluations:
-        period_start = evaluations[0].period_start
-    if evaluations and evaluations[0].period_start == period_start:
+        period_start = period_start_of(evaluations[0].period_start, grain)
+    figure = None
+    if not span and evaluations and evaluations[0].period_start == period_start:
         figure = evaluations[0]
-    period_end = shift_period(period_start, contract.grain, 1) if period_start else None
+    period_end = shift_period(period_start, grain, 1) if period_start else None
 
     guardrails, guarded = _related_contracts(contract)
     observed = _observed(
@@ -545,9 +568,10 @@ def evidence_binder(contract: MetricContract, *, user, cut: str = "", period=Non
             cut_filter,
             lambda: _cut_has_data(contract, cut_text, evaluations, observed),
         ),
+        span=span,
         period=period_start,
         period_end=period_end - datetime.timedelta(days=1) if period_end else None,
-        period_label=describe_period(period_start, contract.grain) if period_start else _("all periods"),
+        period_label=describe_period(period_start, grain) if period_start else _("all periods"),
         period_error=period_error,
         thresholds=contract_thresholds(contract),
         guardrails=guardrails,

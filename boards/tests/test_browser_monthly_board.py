@@ -50,12 +50,19 @@ def test_an_executive_cuts_a_trend_by_cohort_and_follows_a_figure_to_its_evidenc
     assert page.url.endswith("/boards/monthly/")
 
     # A figure of the outcome movement row leads to its evidence.
-    link = page.locator(f".po-outcome[data-metric='{outcome.metric_id}'] a.po-figure-link").first
+    movement = page.locator(f".po-outcome[data-metric='{outcome.metric_id}'] .po-movement").first
+    figure = movement.locator("strong").first.inner_text().strip()
+    link = movement.locator("a.po-figure-link")
     href = link.get_attribute("href")
-    assert href.startswith(f"/boards/evidence/{outcome.metric_id}/")
+    assert href.startswith(f"/boards/evidence/{outcome.metric_id}/") and "span=month" in href
     with page.expect_navigation() as navigation:
         link.click()
     assert navigation.value.status == 200
     binder = page.inner_text("main")
     assert outcome.metric_id in binder and outcome.name in binder
     assert outcome.warning_action in binder  # the contract's action rule is part of the trace
+    # The binder is about the figure followed: the month's value, the same number as the board's.
+    assert page.inner_text("#figure-value").strip() == figure
+    assert "month of" in page.inner_text("#binder-period")
+    for section in ("#binder-observations", "#binder-signals", "#binder-actions", "#binder-decisions"):
+        assert page.locator(section).is_visible()

@@ -395,3 +395,30 @@ def test_the_binder_reads_a_fixed_number_of_statements_whatever_the_history(
     text = page_text(response)
     assert all(trace.action.readable_id in text for trace in binder.actions)
     assert "superseded by" in text
+
+
+def test_the_month_span_is_the_figure_the_monthly_board_shows(client, capability, pm, reviewer, executive):
+    """The monthly value board shows a weekly contract's month pooled from its observations; its
+    links carry ``span=month`` and the binder's figure is that same number."""
+    from forums.memos.figures import contract_figures
+
+    contract, *_ = plant_chain(capability, pm, reviewer)
+    month = contract_figures([contract], month_start=datetime.date(2026, 6, 1), today=TODAY.date())[
+        contract.pk
+    ]
+
+    client.force_login(executive)
+    response = client.get(binder_url(contract, period="2026-06-17", span="month"))
+    binder = response.context["binder"]
+    assert (binder.span, binder.period, binder.period_end) == ("month", W1, datetime.date(2026, 6, 30))
+    assert binder.figure is None
+    assert binder.observed.value == pytest.approx(month["current"], rel=1e-9)
+    assert binder.observed.observations == 13  # 3 weeks x 2 days x 2 intents, and the QA row
+    text = page_text(response)
+    assert f'id="figure-value">{month["current_text"]}<' in text
+    assert "month of 2026-06" in text
+    # The weekly evaluations inside the month are marked; the figure is not a week's.
+    assert text.count('class="po-current"') == 3
+    # A monthly contract has no other span: the parameter is ignored.
+    monthly = make_contract(capability, metric_id="cc_agent_assist.monthly_csat", grain="month")
+    assert client.get(binder_url(monthly, span="month")).context["binder"].span == ""

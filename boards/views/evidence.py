@@ -1,7 +1,8 @@
 """The evidence binder (playbook 18.1): from a figure on a board to its contract, observations
 and their source, evaluations, signals, actions and their closure evidence, and the decisions,
 releases, experiments and incidents around it. ``?cut=intent=billing`` and ``?period=2026-06-08``
-name the figure; without them it is the whole population's latest evaluated period."""
+name the figure (``&span=month``: the calendar month containing it, as the monthly value board
+shows a weekly contract); without them it is the whole population's latest evaluated period."""
 
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -19,6 +20,7 @@ def evidence_binder(request, metric_id):
         user=request.user,
         cut=request.GET.get("cut", ""),
         period=request.GET.get("period", ""),
+        span=request.GET.get("span", ""),
     )
     card = trend_card(contract, cut=binder.cut, height="300px")
     return render(request, "boards/evidence.html", {"binder": binder, "contract": contract, "card": card})
