@@ -19,7 +19,8 @@ Plain data for the page, loaded in a fixed number of queries whatever the size o
   outcome (the outcome's value when higher is better, 1 − value when lower is better), for each
   cost-per-case contract and each outcome contract of the same capability measured as a share;
   its movement compares the latest period both contracts have with the one
-  ``COST_OUTCOME_PERIODS`` periods before.
+  ``COST_OUTCOME_PERIODS`` periods before; under ``COST_OUTCOME_NOTICE`` (5%) either way it is
+  steady, not flagged.
 * **Time to remediation**: from a signal or incident being opened to the verified closure of
   its action(s) — every action it raised closed, each with closure evidence a reviewer accepted;
   the time is the last acceptance. Signals of one problem that share an action are one
@@ -56,6 +57,9 @@ FIGURE_WINDOW_DAYS = 190
 SHARP_RISE = 0.10
 NEW_SIGNAL_HOURS = 24
 COST_OUTCOME_PERIODS = 4
+# A cost per good outcome that moved less than this (either way) is steady: not flagged, so the
+# board shows exceptions rather than noise (18.4).
+COST_OUTCOME_NOTICE = 0.05
 REMEDIATION_WINDOW_DAYS = 90
 # Trend cards drawn with the page (the most alarming first); the others load as the reader
 # scrolls to them (the same card from the chart endpoint), so a board of forty charts opens fast.
@@ -425,7 +429,12 @@ class CostToOutcome:
 
     @property
     def worse(self) -> bool:
-        return self.movement is not None and self.movement > 0
+        """Each good outcome costs COST_OUTCOME_NOTICE or more than it did."""
+        return self.movement is not None and self.movement >= COST_OUTCOME_NOTICE
+
+    @property
+    def better(self) -> bool:
+        return self.movement is not None and self.movement <= -COST_OUTCOME_NOTICE
 
     @property
     def good_label(self) -> str:
@@ -587,6 +596,14 @@ class RuntimeBoard:
         for incident in self.open_incidents:
             grouped[incident.severity].append(incident)
         return [(value, label, grouped[value]) for value, label in IncidentSeverity.choices]
+
+    @property
+    def holds_by_capability(self) -> list[tuple[Capability, list[StopHold]]]:
+        """The stop holds in force, by the capability whose releases they hold (oldest first)."""
+        grouped: dict[int, list[StopHold]] = defaultdict(list)
+        for hold in self.holds:
+            grouped[hold.capability_id].append(hold)
+        return [(holds[0].capability, holds) for holds in grouped.values()]
 
     @property
     def signals_at_breach(self) -> list[Signal]:
@@ -880,16 +897,20 @@ def _needs(board: RuntimeBoard, user) -> list[NeedItem]:
                 url=incident.get_absolute_url(),
             )
         )
-    for hold in board.holds:
+    for capability, holds in board.holds_by_capability:
+        # One row per capability: its releases are held once, however many stop rules fired.
+        detail = " · ".join(hold.reason for hold in holds)
+        if len(holds) > 1:
+            detail = _("%(n)s stop rules fired: ") % {"n": len(holds)} + detail
         items.append(
             NeedItem(
                 urgency=1,
                 level=SignalLevel.STOP,
                 label=_("Release hold"),
-                what=_("Pending releases of %(capability)s are held") % {"capability": hold.capability.name},
-                detail=hold.reason,
-                capability=hold.capability,
-                url=hold.signal.get_absolute_url(),
+                what=_("Pending releases of %(capability)s are held") % {"capability": capability.name},
+                detail=detail,
+                capability=capability,
+                url=holds[0].signal.get_absolute_url(),
             )
         )
     seen_actions = set()

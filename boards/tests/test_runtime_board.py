@@ -23,7 +23,7 @@ from django.urls import reverse
 from actions.models import Action, ClosureEvidence
 from actions.tests.factories import ActionFactory
 from boards.tests.sizes import build_portfolio
-from contracts.models import Signal
+from contracts.models import Signal, StopHold
 from contracts.tests.factories import EvaluationFactory, MetricContractFactory, SignalFactory
 from incidents.models import Incident
 
@@ -375,7 +375,7 @@ def test_cost_anomalies_are_spend_past_warning_or_sharply_worse(world, client_fo
     costs = section(page, "cost-anomalies")
     spend = row(costs, "data-metric", "cc.cost_per_case")
     assert cell(spend, "po-value") == "0.0885 GBP per case"
-    assert cell(spend, "data-rise") == "10.6%"
+    assert cell(spend, "data-rise") == "+10.6%"
     assert "sharp rise" in spend
     assert "past warning" in row(costs, "data-metric", "cc.token_spend")
     assert "cc.review_queue" not in costs and "cc.hosting" not in costs
@@ -426,6 +426,54 @@ def test_the_podcast_five_are_placed_by_the_contracts_watch(world, client_for, e
     assert "94.3%" in section(page, "evals") and "0.0712 PSI" in section(page, "drift")
     # Cost-to-outcome and time to remediation are on the page too.
     assert 'id="cost-to-outcome"' in page and 'id="remediation"' in page
+
+
+def test_cost_to_outcome_movement_flags_a_real_rise_and_calls_a_small_one_steady(
+    world, client_for, executive
+):
+    c = world["contracts"]
+    four_weeks_before = datetime.date(2026, 3, 9)
+    evaluate(c["cost_per_case"], (four_weeks_before, 0.080, "ok"))
+    resolved = contract(
+        c["cost_per_case"].capability, "cc.resolved_first_time", category="outcome", direction="higher"
+    )
+    evaluate(resolved, (four_weeks_before, 0.80, "ok"), (LAST_WEEK, 0.75, "ok"))
+    evaluate(c["kyc_cost"], (four_weeks_before, 18.5, "warning"))
+    approved = contract(c["kyc_cost"].capability, "kyc.approved", category="outcome", direction="higher")
+    evaluate(approved, (four_weeks_before, 0.9, "ok"), (LAST_WEEK, 0.9, "ok"))
+
+    response, page = get(client_for(executive), capability="all")
+    rows = {row.cost.contract.metric_id: row for row in response.context["runtime"].cost_to_outcome}
+    cc = rows["cc.cost_per_case"]
+    # 0.0885 / 0.75 = 0.118 now against 0.080 / 0.80 = 0.100 four weeks before: +18%.
+    assert cc.per_good_now == pytest.approx(0.118) and cc.per_good_then == pytest.approx(0.1)
+    assert cc.movement == pytest.approx(0.18) and cc.worse
+    html = row(section(page, "cost-to-outcome"), "data-cost", "cc.cost_per_case")
+    assert cell(html, "data-per-good") == "0.12 GBP"
+    assert "+18.0%" in html and "costs more" in html and "-5.0 pts" in html and "+10.6%" in html
+    # KYC: 18.6 against 18.5 for the same approvals: +0.5%, steady, not flagged.
+    kyc = rows["kyc.cost_per_application"]
+    assert kyc.movement == pytest.approx(18.6 / 18.5 - 1) and not kyc.worse and not kyc.better
+    html = row(section(page, "cost-to-outcome"), "data-cost", "kyc.cost_per_application")
+    assert "steady" in html and "po-row-alarm" not in html and "costs" not in html
+
+
+def test_a_capability_held_by_several_stop_rules_is_one_row_of_what_needs_someone(
+    world, client_for, executive, capability
+):
+    c = world["contracts"]
+    for metric, cut in (("availability", "intent=billing"), ("latency", "intent=cards")):
+        stopped = signal(c[metric], cut=cut, level="stop", opened_period=LAST_WEEK, created_at=at(13, 8))
+        StopHold.objects.create(
+            capability=capability, signal=stopped, reason=f"Stop rule fired on {metric} [{cut}]"
+        )
+    response, page = get(client_for(executive), capability="cc-agent-assist")
+    holds = [item for item in response.context["runtime"].needs if item.label == "Release hold"]
+    assert len(holds) == 1
+    assert holds[0].what == "Pending releases of Contact-centre agent assist are held"
+    assert holds[0].detail.startswith("2 stop rules fired: ")
+    assert "availability [intent=billing]" in holds[0].detail and "latency [intent=cards]" in holds[0].detail
+    assert tile(page, "tile-holds") == "1" and "by 2 stop rules" in page
 
 
 def test_time_to_remediation_median_and_p90_by_capability(world, client_for, executive):

@@ -36,6 +36,7 @@ def runtime_board(request):
             "scope_slug": chosen.slug if chosen else "",
             "sharp_rise_percent": round(readings.SHARP_RISE * 100),
             "cost_outcome_periods": readings.COST_OUTCOME_PERIODS,
+            "cost_outcome_notice_percent": round(readings.COST_OUTCOME_NOTICE * 100),
             "remediation_window_days": readings.REMEDIATION_WINDOW_DAYS,
         },
     )
