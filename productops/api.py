@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -39,7 +40,27 @@ class CapabilityActivityPermission(permissions.IsAuthenticated):
         return can_change(request.user, view.activity, capability)
 
 
-class CapabilityScopedViewSet(viewsets.ModelViewSet):
+class AtomicWritesMixin:
+    """A write and the answer that describes it are one transaction.
+
+    The answer of a create, an update or a move reads the database again (the record as stored,
+    the moves the person may make now). Were the write committed first, a database lost between
+    the two (a restart, a failover) would answer 503 for a change that was saved, and a client
+    that retries would make it twice. Inside one transaction the answer is 2xx only when the
+    change is saved, and an error answer (4xx, 503) leaves nothing behind.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method in permissions.SAFE_METHODS:
+            return super().dispatch(request, *args, **kwargs)
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if response.status_code >= 400:
+                transaction.set_rollback(True)
+            return response
+
+
+class CapabilityScopedViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
     """A ModelViewSet over an asset that belongs to a capability.
 
     The queryset's ``visible_to(user)`` hides other capabilities' records (404, not 403), the

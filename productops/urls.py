@@ -18,6 +18,9 @@ api_patterns = [
     path("", include("webhooks.api.urls")),
 ]
 
+# A lost database answers 503 with a clear message (JSON for the API); any other error is a 500.
+handler500 = "productops.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

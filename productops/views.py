@@ -1,7 +1,12 @@
+import sys
+
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
 from portfolio.models import Capability
@@ -37,3 +42,37 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"database": "down"}, status=503)
     return JsonResponse({"database": "ok"})
+
+
+# Seconds a client is asked to wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 5
+
+
+def server_error(request):
+    """``handler500``: an error that escaped every view and middleware.
+
+    A database that cannot be reached (a restart, a failover, a dropped connection) is not a
+    bug of ours: the request answers 503 saying so, as JSON for the API and as a page for
+    people, with Retry-After. Its transaction was rolled back, so nothing of it was saved.
+    Anything else is the plain 500 page.
+    """
+    error = sys.exc_info()[1]
+    if not isinstance(error, (OperationalError, InterfaceError)):
+        return defaults.server_error(request)
+    return database_unavailable(request)
+
+
+def database_unavailable(request) -> HttpResponse:
+    """The 503 answer while the database is away; it needs no database itself (no session, no
+    navigation, no static manifest)."""
+    message = _(
+        "The database cannot be reached right now (it may be restarting). Nothing from this "
+        "request was saved; try again in a few seconds."
+    )
+    if request.path_info.startswith("/api/") or "application/json" in request.headers.get("Accept", ""):
+        response = JsonResponse({"detail": message, "code": "database_unavailable"}, status=503)
+    else:
+        page = loader.get_template("503.html").render({"message": message})
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
