@@ -7,6 +7,7 @@ of statements whatever the size of the history."""
 
 import datetime
 import html
+import re
 
 import pytest
 import time_machine
@@ -17,6 +18,7 @@ from django.urls import reverse
 from actions.models import Action
 from actions.services import action_create
 from boards.binder import evidence_binder
+from boards.tests.sizes import build_portfolio
 from contracts.evaluation import evaluate_contract
 from contracts.ingest import observations_ingest
 from contracts.models import Evaluation, Signal
@@ -422,3 +424,35 @@ def test_the_month_span_is_the_figure_the_monthly_board_shows(client, capability
     # A monthly contract has no other span: the parameter is ignored.
     monthly = make_contract(capability, metric_id="cc_agent_assist.monthly_csat", grain="month")
     assert client.get(binder_url(monthly, span="month")).context["binder"].span == ""
+
+
+# Boards -> binder -------------------------------------------------------------------------------
+
+
+def binder_links(text: str) -> set[str]:
+    return {html.unescape(href) for href in re.findall(r'href="(/boards/evidence/[^"]+)"', text)}
+
+
+def test_every_binder_link_on_every_board_opens_its_figure_without_a_message(client):
+    """Each board's links to the binder (trend cards' "Evidence →", figures in tables) open a
+    figure: 200, the contract named, and no message about a bad cut or period."""
+    with time_machine.travel(datetime.datetime(2026, 4, 20, 12, 0, tzinfo=datetime.UTC), tick=False):
+        portfolio = build_portfolio(1)
+        client.force_login(portfolio.reader)
+        links: dict[str, set[str]] = {}
+        for board in ["runtime", "weekly", "monthly", "release-impact", "portfolio"]:
+            response = client.get(reverse(f"boards:{board}"))
+            links[board] = binder_links(page_text(response))
+            # Trend cards load their chart by htmx: their own "Evidence →" link is in the card.
+            for chart in set(re.findall(r'hx-get="(/boards/chart/[^"]+)"', response.content.decode())):
+                links[board] |= binder_links(page_text(client.get(html.unescape(chart))))
+        # Boards showing contract figures link them (the release board shows figures only for a
+        # regression, which this portfolio's release does not have).
+        for board in ["runtime", "weekly", "monthly"]:
+            assert links[board], f"the {board} board links no figure to its evidence"
+        assert any("span=month" in link for link in links["monthly"])
+        for href in sorted(set().union(*links.values())):
+            response = client.get(href)
+            text = page_text(response)
+            assert 'id="cut-error"' not in text and 'id="period-error"' not in text, href
+            assert response.context["contract"].metric_id in href
