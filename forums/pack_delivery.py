@@ -339,14 +339,19 @@ def packs_send_due(*, now: datetime.datetime | None = None) -> dict:
 # --- one delivery ---------------------------------------------------------------------------------
 
 
-def delivery_claim(delivery_id: int) -> bool:
+def delivery_claim(delivery_id: int, *, task_id: str = "") -> bool:
     """Take the right to send one delivery; False when sent, or being sent by another worker
-    (a claim older than CLAIM_TIMEOUT belongs to a worker that died and may be taken)."""
+    (a claim older than CLAIM_TIMEOUT belongs to a worker that died and may be taken). A claim
+    held by the same task id is taken back: the broker hands a task out again only when the
+    worker that ran it is gone (acks_late, after the visibility timeout)."""
     now = timezone.now()
+    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
+    if task_id:
+        free |= Q(claimed_by=task_id)
     return bool(
-        PackDelivery.objects.filter(pk=delivery_id, sent_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT))
-        .update(claimed_at=now, attempts=F("attempts") + 1)
+        PackDelivery.objects.filter(free, pk=delivery_id, sent_at__isnull=True).update(
+            claimed_at=now, claimed_by=task_id, attempts=F("attempts") + 1
+        )
     )
 
 
@@ -378,17 +383,21 @@ def pack_email(delivery: PackDelivery) -> EmailMessage:
     return message
 
 
-def delivery_send(delivery_id: int) -> bool:
+def delivery_send(delivery_id: int, *, task_id: str = "") -> bool:
     """Send one claimed delivery and mark it sent; False when there was nothing to do. On a mail
-    failure the claim is released and the error recorded (the task retries), then it raises."""
-    if not delivery_claim(delivery_id):
+    failure the claim is released and the error recorded (the task retries), then it raises.
+    ``task_id`` names the claim (see ``delivery_claim``)."""
+    if not delivery_claim(delivery_id, task_id=task_id):
         return False
     delivery = PackDelivery.objects.select_related("pack__session__forum").get(pk=delivery_id)
     try:
         pack_email(delivery).send(fail_silently=False)
     except Exception as exc:
         PackDelivery.objects.filter(pk=delivery_id).update(
-            claimed_at=None, status=DeliveryStatus.FAILED, last_error=str(exc)[:2000] or type(exc).__name__
+            claimed_at=None,
+            claimed_by="",
+            status=DeliveryStatus.FAILED,
+            last_error=str(exc)[:2000] or type(exc).__name__,
         )
         raise
     PackDelivery.objects.filter(pk=delivery_id).update(status=DeliveryStatus.SENT, sent_at=timezone.now())

@@ -34,7 +34,7 @@ def send_pack_delivery(self, delivery_id: int) -> bool:
     """E-mail one review pack to one attendee; retried with backoff on a mail failure. A retry
     or a redelivery of a row already sent (or being sent by another worker) does nothing."""
     try:
-        return delivery_send(delivery_id)
+        return delivery_send(delivery_id, task_id=self.request.id or "")
     except Exception as exc:  # SMTP refused or down, DNS, timeouts: try again later
         countdown = RETRY_COUNTDOWNS[min(self.request.retries, len(RETRY_COUNTDOWNS) - 1)]
         logger.warning("Pack delivery %s failed (%s); retry in %ss", delivery_id, exc, countdown)

@@ -219,11 +219,21 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Longer than the longest task (pack build and e-mail), so a killed worker's task returns soon
-# but a slow one is not delivered twice.
+# The visibility timeout is longer than the longest task (pack build and e-mail), so a killed
+# worker's task returns soon but a slow one is not delivered twice. A worker looks for such
+# abandoned tasks every CELERY_UNACKED_RESTORE_INTERVAL seconds (kombu's default throttle would
+# make that ten times longer) and at its start. The tests of a killed worker set a few seconds.
+# Publishing never hangs a request on a broker that is gone: a short connect timeout, a socket
+# timeout for a broker that vanished without closing the connection, and (productops.jobs) no
+# publish retries — a job that cannot be queued is recorded in the outbox instead.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=60)
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900, minimum=1),
+    "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10, minimum=1),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
 }
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # One queue per install by default; a test run or a second tenant on the same Redis picks its own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "productops")
 CELERY_TASK_SERIALIZER = "json"

@@ -51,7 +51,9 @@ class ReviewPack(models.Model):
 
 class PackDelivery(models.Model):
     """One attendee's copy of a review pack by e-mail. The sending job claims the row with a
-    conditional UPDATE before it sends, so a retry after a failure never sends twice."""
+    conditional UPDATE before it sends, so a retry after a failure never sends twice; the claim
+    names the task that holds it, so that task redelivered after its worker was killed takes its
+    own claim back at once instead of waiting for the claim to go stale."""
 
     pack = models.ForeignKey(ReviewPack, on_delete=models.CASCADE, related_name="deliveries")
     recipient = models.ForeignKey(
@@ -63,6 +65,7 @@ class PackDelivery(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    claimed_by = models.CharField(_("claimed by task"), max_length=64, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
