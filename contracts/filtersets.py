@@ -7,8 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from actions.forms import style_widgets
-from contracts.choices import Category, ContractStatus, EvidenceLevel, SignalLevel
-from contracts.models import MetricContract, Signal
+from contracts.choices import Category, ContractStatus, EvidenceLevel, Grain, SignalLevel
+from contracts.models import MetricContract, Observation, Signal
 from portfolio.models import Capability
 
 
@@ -98,3 +98,23 @@ class SignalFilterSet(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(resolved_period__isnull=value)
+
+
+class ObservationFilterSet(django_filters.FilterSet):
+    """The filters of ``GET /api/v1/observations/``. A contract is required: the table is read
+    only through (contract, period_start), never scanned whole (ARCHITECTURE, "Observations at
+    scale")."""
+
+    contract = django_filters.CharFilter(
+        label=_("Metric id"), field_name="contract__metric_id", required=True
+    )
+    grain = django_filters.ChoiceFilter(label=_("Grain"), choices=Grain.choices)
+    period_from = django_filters.DateFilter(
+        label=_("Period from"), field_name="period_start", lookup_expr="gte"
+    )
+    period_to = django_filters.DateFilter(label=_("Period to"), field_name="period_start", lookup_expr="lte")
+    source = django_filters.CharFilter(label=_("Source"))
+
+    class Meta:
+        model = Observation
+        fields = ["contract", "grain", "period_from", "period_to", "source"]

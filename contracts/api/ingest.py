@@ -1,4 +1,5 @@
-"""``POST /api/v1/observations/``: bulk observation ingest for telemetry pipelines.
+"""``/api/v1/observations/``: bulk observation ingest for telemetry pipelines (POST), and the
+stored observations of one contract (GET).
 
 A plain APIView: the body is parsed once with the standard library and checked by
 ``contracts.ingest`` in plain Python (a DRF serializer per row is four times slower). The
@@ -10,12 +11,14 @@ import json
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from contracts.api.serializers import ObservationSerializer
 from contracts.choices import Grain
+from contracts.filtersets import ObservationFilterSet
 from contracts.ingest import (
     MAX_ROWS_PER_REQUEST,
     IngestRejected,
@@ -23,6 +26,7 @@ from contracts.ingest import (
     may_ingest_anywhere,
     observations_ingest,
 )
+from contracts.models import Observation
 
 # 10,000 rows of a few hundred bytes each; a body past this is refused before it is read.
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -97,11 +101,21 @@ class IngestErrorsSerializer(serializers.Serializer):
     errors = RowErrorSerializer(many=True)
 
 
-class ObservationIngestView(APIView):
-    """Upsert up to 10,000 observations, all or nothing."""
+class ObservationIngestView(ListAPIView):
+    """GET: one contract's observations (``?contract=`` required), newest period first.
+    POST: upsert up to 10,000 observations, all or nothing."""
 
     permission_classes = [IsAuthenticated]
     parser_classes = [ObservationRowsParser]
+    serializer_class = ObservationSerializer
+    filterset_class = ObservationFilterSet
+    ordering_fields = ["period_start", "ingested_at", "value"]
+    ordering = ["-period_start", "id"]
+    search_fields = []
+
+    def get_queryset(self):
+        # Another capability's contract answers an empty list, as if it had no observations.
+        return Observation.objects.visible_to(self.request.user).select_related("contract")
 
     @extend_schema(
         operation_id="observations_ingest",

@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from actions.api.serializers import PersonField
 from contracts.forms import FORM_FIELDS
-from contracts.models import MetricContract, Signal, StopHold
+from contracts.models import MetricContract, Observation, Signal, StopHold
 from portfolio.models import Capability
 
 READ_ONLY = [
@@ -106,3 +106,27 @@ class SignalSerializer(serializers.ModelSerializer):
 
     def get_is_open(self, obj) -> bool:
         return obj.resolved_period is None
+
+
+class ObservationSerializer(serializers.ModelSerializer):
+    """An observation as stored (read only: observations arrive through the bulk ingest)."""
+
+    contract = serializers.SlugRelatedField(slug_field="metric_id", read_only=True)
+
+    class Meta:
+        model = Observation
+        fields = [
+            "id",
+            "contract",
+            "period_start",
+            "grain",
+            "cohort",
+            "version_set",
+            "value",
+            "numerator",
+            "denominator",
+            "sample_size",
+            "source",
+            "ingested_at",
+        ]
+        read_only_fields = fields

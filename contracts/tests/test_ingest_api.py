@@ -45,8 +45,29 @@ def test_anonymous_requests_are_refused(client, contract):
     assert not Observation.objects.exists()
 
 
-def test_get_is_not_allowed(api_for, pm):
-    assert api_for(pm).get(URL).status_code == 405
+def test_listing_observations_needs_a_contract(api_for, pm):
+    # The table is read through (contract, period_start) only: no whole-table listing.
+    response = api_for(pm).get(URL)
+    assert response.status_code == 400
+    assert "contract" in response.json()
+
+
+def test_a_contracts_observations_are_listed_filtered_and_sorted(api_for, pm, contract, other_contract):
+    api = api_for(pm)
+    rows = [make_row(contract, period_start=f"2026-06-0{day}", value=day / 10) for day in (1, 2, 3)]
+    assert post(api, rows).status_code == 200
+    Observation.objects.create(contract=other_contract, period_start="2026-06-01", value=1, sample_size=10)
+    listed = api.get(URL, {"contract": contract.metric_id}).json()
+    assert listed["count"] == 3
+    assert [row["period_start"] for row in listed["results"]] == ["2026-06-03", "2026-06-02", "2026-06-01"]
+    assert listed["results"][0]["contract"] == contract.metric_id
+    page = api.get(
+        URL,
+        {"contract": contract.metric_id, "period_from": "2026-06-02", "ordering": "value", "limit": 1},
+    ).json()
+    assert page["count"] == 2 and [row["value"] for row in page["results"]] == [0.2]
+    # Another capability's contract shows nothing, as if it had no observations.
+    assert api.get(URL, {"contract": other_contract.metric_id}).json()["count"] == 0
 
 
 def test_a_viewer_is_refused_and_nothing_is_written(api_for, viewer, contract):
@@ -174,6 +195,10 @@ def test_the_openapi_schema_documents_the_list_body_and_both_answers(api_for, pm
     body = operation["requestBody"]["content"]["application/json"]["schema"]
     assert body["type"] == "array"
     assert body["items"]["$ref"].endswith("/ObservationRow")
-    assert set(operation["responses"]) == {"200", "400"}
+    # Its own 400 (row by row) and the 403 every operation documents (productops.api_schema).
+    assert set(operation["responses"]) == {"200", "400", "403"}
+    assert operation["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/IngestErrors"
+    )
     row = schema["components"]["schemas"]["ObservationRow"]
     assert {"contract", "period_start", "value", "sample_size"} <= set(row["required"])

@@ -3,7 +3,7 @@
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -95,6 +95,14 @@ class MemoDecideSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("month", str, description="The month reviewed, YYYY-MM."),
+            OpenApiParameter("capability", str, description="A capability's slug."),
+        ]
+    )
+)
 class ValueMemoViewSet(viewsets.ReadOnlyModelViewSet):
     """Monthly value memos (playbook 8.4) of the capabilities the person may read, newest month
     first; ``?month=YYYY-MM`` and ``?capability=<slug>`` filter. Another capability's memo is a

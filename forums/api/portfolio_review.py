@@ -2,15 +2,18 @@
 open, rate, decide and close actions, each through the same service as the pages
 (``forums.portfolio_review``). Serializers hold no rules."""
 
+import django_filters
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import filters, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from forums import portfolio_review as service
-from forums.choices import PortfolioDecision, ScorecardDimension
+from forums.choices import PortfolioDecision, PortfolioReviewState, ScorecardDimension
 from forums.models import PortfolioReview, ScorecardRow, Session
 
 
@@ -81,6 +84,33 @@ def _rows(user):
     )
 
 
+class PortfolioReviewFilterSet(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(label=_("State"), choices=PortfolioReviewState.choices)
+    quarter = django_filters.CharFilter(label=_("Quarter"), lookup_expr="iexact")
+
+    class Meta:
+        model = PortfolioReview
+        fields = ["state", "quarter"]
+
+
+class ScorecardRowFilterSet(django_filters.FilterSet):
+    quarter = django_filters.CharFilter(
+        label=_("Quarter"), field_name="review__quarter", lookup_expr="iexact"
+    )
+    capability = django_filters.CharFilter(label=_("Capability"), field_name="capability__slug")
+    decision = django_filters.ChoiceFilter(label=_("Decision"), choices=PortfolioDecision.choices)
+    decided = django_filters.BooleanFilter(label=_("Decided"), method="filter_decided")
+
+    class Meta:
+        model = ScorecardRow
+        fields = ["quarter", "capability", "decision", "decided"]
+
+    def filter_decided(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.exclude(decision="") if value else queryset.filter(decision="")
+
+
 class PortfolioReviewViewSet(viewsets.ReadOnlyModelViewSet):
     """Quarterly portfolio reviews, by quarter (``/portfolio-reviews/2026-Q4/``), each with the
     scorecard rows of the capabilities the reader holds a role on."""
@@ -88,7 +118,9 @@ class PortfolioReviewViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = PortfolioReviewSerializer
     lookup_field = "quarter"
     lookup_value_regex = r"\d{4}-[Qq][1-4]"
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filterset_class = PortfolioReviewFilterSet
+    ordering_fields = ["quarter", "decided_at"]
 
     def get_queryset(self):
         return (
@@ -131,7 +163,9 @@ class ScorecardRowViewSet(viewsets.ReadOnlyModelViewSet):
     """One capability's row of a quarter's scorecard: rate a dimension, take the decision."""
 
     serializer_class = ScorecardRowSerializer
-    filter_backends = []
+    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filterset_class = ScorecardRowFilterSet
+    ordering_fields = ["review__quarter", "capability__name", "updated_at"]
 
     def get_queryset(self):
         return _rows(self.request.user)
