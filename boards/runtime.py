@@ -685,18 +685,16 @@ def _verified_at(action_ids) -> dict[int, datetime.datetime]:
 
 
 def _closure(actions: list[Action], verified: dict) -> tuple[datetime.datetime | None, str]:
-    """(when the actions were remediated, or None; what the state is, in words)."""
+    """(when the actions were remediated, or None; where it stands, in words). The page lists
+    each action with its own status beside this, so the words do not repeat the ids."""
     if not actions:
         return None, _("No action raised")
     moments = []
     for action in actions:
         if action.status != ActionStatus.CLOSED:
-            return None, _("%(id)s %(status)s") % {
-                "id": action.readable_id,
-                "status": action.get_status_display().lower(),
-            }
+            return None, _("Action not closed")
         if verified.get(action.pk) is None:
-            return None, _("%(id)s closed without verified evidence") % {"id": action.readable_id}
+            return None, _("Closed without verified evidence")
         moments.append(verified[action.pk])
     return max(moments), _("Verified closed")
 
@@ -864,6 +862,48 @@ def _involves(action: Action | None, user) -> bool:
     return action is not None and user.pk in (action.owner_id, action.reviewer_id, action.escalated_to_id)
 
 
+def _problems(signals: list[Signal]) -> list[list[Signal]]:
+    """Signals grouped by the action they share (one problem, several cuts), the worst first
+    in each group and the groups worst first; a signal with no action is a problem of its own."""
+    groups: dict[object, list[Signal]] = defaultdict(list)
+    for signal in sorted(signals, key=lambda s: (-rank(s.level), s.contract.metric_id, s.cut)):
+        groups[signal.action_id or ("signal", signal.pk)].append(signal)
+    return sorted(groups.values(), key=lambda group: -rank(group[0].level))
+
+
+def _signals_text(group: list[Signal]) -> str:
+    """ "metric [cut]: Stop", or for several cuts of one problem "metric [cut, cut] and 2 more: Stop"."""
+    if len(group) == 1:
+        return str(group[0])
+    first = group[0]
+    cuts = [signal.cut or _("whole population") for signal in group]
+    shown = ", ".join(cuts[:3])
+    more = _(" and %(n)s more") % {"n": len(cuts) - 3} if len(cuts) > 3 else ""
+    return f"{first.contract.metric_id} [{shown}]{more}: {first.get_level_display()}"
+
+
+def _crossed_in(signal: Signal) -> str:
+    """ "crossed in the week of 2026-11-16": the period, named by its grain, so it does not read
+    as the signal's opening (the end of that period)."""
+    period, grain = signal.opened_period, signal.contract.grain
+    if grain == "day":
+        return _("crossed on %(day)s") % {"day": period.isoformat()}
+    if grain == "month":
+        return _("crossed in %(month)s") % {"month": period.strftime("%Y-%m")}
+    return _("crossed in the week of %(day)s") % {"day": period.isoformat()}
+
+
+def _holds_text(holds: list[StopHold]) -> str:
+    """One stop rule: its reason in full; several: the signals that fired them, briefly."""
+    if len(holds) == 1:
+        return holds[0].reason
+    fired = ", ".join(
+        f"{hold.signal.contract.metric_id}" + (f" [{hold.signal.cut}]" if hold.signal.cut else "")
+        for hold in holds
+    )
+    return _("%(n)s stop rules fired: %(signals)s") % {"n": len(holds), "signals": fired}
+
+
 def _needs(board: RuntimeBoard, user) -> list[NeedItem]:
     """What needs someone today, most urgent first: Sev1 incidents, release holds, signals at
     breach or stop, Sev2 incidents, new signals, cost anomalies, reliability contracts past
@@ -899,9 +939,7 @@ def _needs(board: RuntimeBoard, user) -> list[NeedItem]:
         )
     for capability, holds in board.holds_by_capability:
         # One row per capability: its releases are held once, however many stop rules fired.
-        detail = " · ".join(hold.reason for hold in holds)
-        if len(holds) > 1:
-            detail = _("%(n)s stop rules fired: ") % {"n": len(holds)} + detail
+        detail = _holds_text(holds)
         items.append(
             NeedItem(
                 urgency=1,
@@ -913,13 +951,13 @@ def _needs(board: RuntimeBoard, user) -> list[NeedItem]:
                 url=holds[0].signal.get_absolute_url(),
             )
         )
-    seen_actions = set()
-    for signal in sorted(board.signals_at_breach, key=lambda s: -rank(s.level)):
-        if signal.action_id in seen_actions and signal.action_id is not None:
-            continue
-        seen_actions.add(signal.action_id)
-        action = signal.action
-        detail = _("since %(period)s") % {"period": signal.opened_period.isoformat()}
+    seen_actions, listed_signals = set(), set()
+    for group in _problems(board.signals_at_breach):
+        signal, action = group[0], group[0].action
+        listed_signals.update(member.pk for member in group)
+        if action is not None:
+            seen_actions.add(action.pk)
+        detail = _crossed_in(signal)
         if action is not None:
             detail += " · " + _("%(id)s, %(owner)s, due %(due)s") % {
                 "id": action.readable_id,
@@ -933,7 +971,7 @@ def _needs(board: RuntimeBoard, user) -> list[NeedItem]:
                 urgency=2,
                 level=signal.level,
                 label=level_label(signal.level),
-                what=str(signal),
+                what=_signals_text(group),
                 detail=detail,
                 capability=signal.contract.capability,
                 url=action.get_absolute_url() if action else signal.get_absolute_url(),
@@ -980,8 +1018,10 @@ def _needs(board: RuntimeBoard, user) -> list[NeedItem]:
             )
         )
     for figure in [*board.slo, *board.fallback]:
-        if figure.signal is not None and figure.signal.action_id in seen_actions:
-            continue
+        if figure.signal is not None and (
+            figure.signal.pk in listed_signals or figure.signal.action_id in seen_actions
+        ):
+            continue  # its signal is listed above
         if rank(figure.worst_level) < WARNING_RANK:
             continue
         where = ", ".join(cut["cut"] for cut in figure.cuts_past_warning[:3])

@@ -471,9 +471,45 @@ def test_a_capability_held_by_several_stop_rules_is_one_row_of_what_needs_someon
     holds = [item for item in response.context["runtime"].needs if item.label == "Release hold"]
     assert len(holds) == 1
     assert holds[0].what == "Pending releases of Contact-centre agent assist are held"
-    assert holds[0].detail.startswith("2 stop rules fired: ")
-    assert "availability [intent=billing]" in holds[0].detail and "latency [intent=cards]" in holds[0].detail
+    assert (
+        holds[0].detail
+        == "2 stop rules fired: cc.availability [intent=billing], cc.latency_p95 [intent=cards]"
+    )
     assert tile(page, "tile-holds") == "1" and "by 2 stop rules" in page
+
+
+def test_what_needs_someone_lists_a_problem_once_and_says_when_it_crossed(
+    world, client_for, executive, capability, pm
+):
+    c = world["contracts"]
+    # Two cuts of availability at breach share one action: one row naming both cuts.
+    shared = remedy(capability, pm, executive, status="open")
+    for cut in ("intent=billing", "intent=cards"):
+        signal(
+            c["availability"],
+            cut=cut,
+            level="breach",
+            opened_period=LAST_WEEK,
+            created_at=at(13, 8),
+            action=shared,
+        )
+    # Fallback is at warning with an open signal that has no action: it is not hidden because
+    # another problem (latency's breach) has no action either.
+    signal(c["fallback"], cut="intent=cards", level="warning", opened_period=LAST_WEEK, created_at=at(13, 8))
+    evaluate(c["fallback"], (LAST_WEEK, 0.13, "warning", "intent=cards"))
+    response, _page = get(client_for(executive), capability="cc-agent-assist")
+    needs = response.context["runtime"].needs
+    breaches = [item for item in needs if item.urgency == 2]
+    assert [item.what for item in breaches] == [
+        "cc.availability [intent=billing, intent=cards]: Breach",
+        "cc.latency_p95 [intent=billing]: Breach",
+    ]
+    assert breaches[0].detail.startswith("crossed in the week of 2026-04-06 · " + shared.readable_id)
+    assert breaches[1].detail == "crossed in the week of 2026-04-13 · no action raised"
+    reliability = {item.what.split(":")[0] for item in needs if item.urgency == 6}
+    # Latency's and availability's figures are the breaches already listed (their signals); only
+    # fallback's cut past warning is added.
+    assert reliability == {"Fallback rate"}
 
 
 def test_time_to_remediation_median_and_p90_by_capability(world, client_for, executive):
@@ -498,7 +534,11 @@ def test_time_to_remediation_median_and_p90_by_capability(world, client_for, exe
     assert cell(cc, "data-open") == "7"
     unremediated = {item.title: item for item in rows["cc-agent-assist"].open}
     sev2 = unremediated[f"{world['incidents']['sev2_contained'].readable_id} Misleading fee explanation"]
-    assert "closed without verified evidence" in sev2.status
+    assert sev2.status == "Closed without verified evidence"
+    listed = row(section(page, "remediation"), "data-kind", "incident")  # the oldest open incident
+    assert "Wrong cancellation route" in listed and "No corrective action yet" in listed
+    fallback = next(item for item in unremediated.values() if item.title.startswith("cc.fallback_rate"))
+    assert fallback.status == "Action not closed"
     # Its age runs from the start of the day it occurred: 10 April 00:00 -> 15 April 12:00.
     assert sev2.age_days(response.context["runtime"].now) == pytest.approx(5.5)
 
