@@ -178,7 +178,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "productops.api_schema.ProductOpsAutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "productops.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
@@ -280,6 +280,9 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
     },
 }
+
+# Webhooks: the wait after a failed delivery attempt starts here and doubles (tests shorten it).
+WEBHOOKS_BACKOFF_BASE_SECONDS = env_int("WEBHOOKS_BACKOFF_BASE_SECONDS", 30, minimum=1)
 
 # Demo logins: refused with DEBUG off unless forced (see seed_demo).
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo")

@@ -24,6 +24,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -36,7 +37,6 @@ logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 5
 MAX_ATTEMPTS = 8
-BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
 # Longer than any attempt (the timeout), so only a dead worker's claim is ever taken over.
 CLAIM_TIMEOUT = datetime.timedelta(minutes=2)
@@ -46,8 +46,10 @@ USER_AGENT = "ProductOps-Webhooks/1"
 
 
 def backoff(attempt: int) -> int:
-    """Seconds to wait after the ``attempt``-th failed attempt: 30 s doubling, at most an hour."""
-    return min(BACKOFF_BASE_SECONDS * 2 ** max(attempt - 1, 0), BACKOFF_CAP_SECONDS)
+    """Seconds to wait after the ``attempt``-th failed attempt: 30 s (WEBHOOKS_BACKOFF_BASE_SECONDS)
+    doubling, at most an hour."""
+    base = getattr(settings, "WEBHOOKS_BACKOFF_BASE_SECONDS", 30)
+    return min(base * 2 ** max(attempt - 1, 0), BACKOFF_CAP_SECONDS)
 
 
 def body_bytes(payload: dict) -> bytes:

@@ -35,12 +35,14 @@ class Endpoint(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=100)
-    url = models.URLField(_("URL"), max_length=500, validators=[validate_endpoint_url])
+    # A CharField with our validator alone, so a bad address gets one message that says why.
+    url = models.CharField(_("URL"), max_length=500, validators=[validate_endpoint_url])
     # Kept in clear: the HMAC needs it. Shown once when made or rotated, never by a list or the API.
     secret = models.CharField(_("secret"), max_length=100, editable=False)
     events = models.JSONField(
         _("events"),
         default=list,
+        blank=True,  # emptiness is refused by validate_events, with its own message
         validators=[validate_events],
         help_text=_("The events this endpoint receives."),
     )

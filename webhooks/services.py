@@ -17,6 +17,7 @@ from webhooks.choices import DeliveryStatus, EventType
 from webhooks.events import envelope, queue_on_commit
 from webhooks.models import Delivery, Endpoint, Event
 from webhooks.signing import new_secret
+from webhooks.validators import validate_events
 
 ENDPOINT_FIELDS = ("name", "url", "events", "active")
 
@@ -31,6 +32,11 @@ def _validated(endpoint: Endpoint) -> None:
     endpoint.name = (endpoint.name or "").strip()
     if not endpoint.name:
         raise DomainError(gettext("Give the endpoint a name."), field="name")
+    try:
+        # Django skips a field's validators on an empty value: the events are checked here too.
+        validate_events(endpoint.events)
+    except ValidationError as error:
+        raise DomainError(error.messages[0], field="events") from error
     try:
         endpoint.full_clean(exclude=["created_by", "secret"])
     except ValidationError as error:
