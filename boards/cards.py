@@ -8,6 +8,7 @@ whatever their number (their lines, their release markers, the cuts each card of
 per contract: it draws one card.
 """
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -22,6 +23,20 @@ from contracts.models import MetricContract
 
 CARD_HEIGHT = "320px"
 DEFAULT_PERIODS = 26
+
+
+def _once(function):
+    """A read-only property worked out on first use and kept on the instance. Still a plain
+    ``property`` (``boards.runtime.PendingCard`` borrows ``TrendCard.url.fget``)."""
+    key = f"_once_{function.__name__}"
+
+    @functools.wraps(function)
+    def get(self):
+        if key not in self.__dict__:
+            self.__dict__[key] = function(self)
+        return self.__dict__[key]
+
+    return property(get)
 
 
 @dataclass
@@ -39,32 +54,43 @@ class TrendCard:
     latest_level: str = ""
     figure: dict = field(default_factory=dict, repr=False)
 
-    @property
+    # A card's template names its id, chart URL and binder a dozen times or more (every cut
+    # button, the form, each table row): each is worked out once per card, not once per use.
+    @_once
     def dom_id(self) -> str:
         return "trend-" + re.sub(r"[^a-z0-9]+", "-", self.contract.metric_id.lower())
 
-    @property
+    @_once
     def url(self) -> str:
         return reverse("boards:chart", kwargs={"metric_id": self.contract.metric_id})
+
+    @_once
+    def binder_url(self) -> str:
+        """The contract's evidence binder, without a cut or period."""
+        return reverse("boards:evidence", kwargs={"metric_id": self.contract.metric_id})
 
     @property
     def evidence_url(self) -> str:
         """The evidence binder of the figure the card shows (its cut, when cut)."""
-        return evidence_url(self.contract.metric_id, cut=self.cut)
+        return _with_query(self.binder_url, cut=self.cut)
 
     @property
     def table_rows(self) -> list[tuple]:
         """(row, level in words, the binder of that period) for the table view."""
         levels = self.table.levels or [""] * len(self.table.rows)
         return [
-            (row, level, evidence_url(self.contract.metric_id, cut=self.cut, period=row[0]))
+            (row, level, _with_query(self.binder_url, cut=self.cut, period=row[0]))
             for row, level in zip(self.table.rows, levels, strict=False)
         ]
 
 
 def evidence_url(metric_id: str, *, cut: str = "", period=None) -> str:
     """The evidence binder of a figure: the contract, optionally one cut and one period."""
-    url = reverse("boards:evidence", kwargs={"metric_id": metric_id})
+    return _with_query(reverse("boards:evidence", kwargs={"metric_id": metric_id}), cut=cut, period=period)
+
+
+def _with_query(url: str, *, cut: str = "", period=None) -> str:
+    """A binder URL narrowed to one cut and one period, when given."""
     query = {}
     if cut:
         query["cut"] = cut

@@ -13,6 +13,7 @@ first, as on the scorecard. A fixed number of queries whatever the number of cap
 import datetime
 from dataclasses import dataclass, field
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -79,7 +80,7 @@ class BoardCell:
     evidence: str
     now: int | None
     now_evidence: str
-    cites: list
+    cites: list  # the cited contracts: {"ref", "url" (its evidence binder), ...}
     guide: tuple
 
     @property
@@ -161,6 +162,14 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
     ):
         retirement.setdefault(item.capability_id, []).append(item)
 
+    binder_urls: dict[str, str] = {}  # a contract is cited on many cells: its URL is reversed once
+
+    def cited(cite: dict) -> dict:
+        ref = cite["ref"]
+        if ref not in binder_urls:
+            binder_urls[ref] = reverse("boards:evidence", kwargs={"metric_id": ref})
+        return {**cite, "url": binder_urls[ref]}
+
     lines = []
     for capability in capabilities:
         row = latest.get(capability.pk)
@@ -193,7 +202,9 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
                         now=suggestion.rating,
                         now_evidence=suggestion.evidence,
                         cites=[
-                            c for c in (entry.get("cites") or suggestion.cites) if c.get("kind") == "contract"
+                            cited(c)
+                            for c in (entry.get("cites") or suggestion.cites)
+                            if c.get("kind") == "contract"
                         ],
                         guide=DIMENSION_GUIDE[dimension],
                     )

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from django.db.models import Avg, Case, DateField, F, FloatField, Subquery, Sum, Value, When, Window
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce, NullIf, RowNumber, TruncDay, TruncMonth, TruncWeek
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus, Direction, Grain, SignalLevel
@@ -282,6 +283,12 @@ def _white_template() -> dict:
 
 
 def _level_label(level: str) -> str:
+    return _level_label_in(level, get_language())
+
+
+@functools.lru_cache(maxsize=256)
+def _level_label_in(level: str, language: str | None) -> str:
+    # A chart names a level for each of its points: each name is translated once per language.
     return str(SignalLevel(level).label) if level in SignalLevel.values else str(level)
 
 
