@@ -897,10 +897,10 @@ def _holds_text(holds: list[StopHold]) -> str:
     """One stop rule: its reason in full; several: the signals that fired them, briefly."""
     if len(holds) == 1:
         return holds[0].reason
-    fired = ", ".join(
-        f"{hold.signal.contract.metric_id}" + (f" [{hold.signal.cut}]" if hold.signal.cut else "")
-        for hold in holds
-    )
+    cuts: dict[str, list[str]] = defaultdict(list)
+    for hold in holds:
+        cuts[hold.signal.contract.metric_id].append(hold.signal.cut or _("whole population"))
+    fired = ", ".join(f"{metric} [{', '.join(names)}]" for metric, names in cuts.items())
     return _("%(n)s stop rules fired: %(signals)s") % {"n": len(holds), "signals": fired}
 
 
@@ -917,7 +917,7 @@ def _needs(board: RuntimeBoard, user) -> list[NeedItem]:
         if sev1 and not incident.is_contained:
             what = _("Contain it now: roll back or restrict.")
         elif sev1:
-            what = _("Contained: find the root cause and take it to the incident review forum.")
+            what = _("Find the root cause and take it to the incident review forum.")
         else:
             what = _("Review in the incident review forum; agree corrective actions.")
         items.append(

@@ -476,6 +476,14 @@ def test_a_capability_held_by_several_stop_rules_is_one_row_of_what_needs_someon
         == "2 stop rules fired: cc.availability [intent=billing], cc.latency_p95 [intent=cards]"
     )
     assert tile(page, "tile-holds") == "1" and "by 2 stop rules" in page
+    # A third on the whole population of availability: named under its metric, not repeating it.
+    stopped = signal(c["availability"], level="stop", opened_period=LAST_WEEK, created_at=at(13, 8))
+    StopHold.objects.create(capability=capability, signal=stopped, reason="Stop rule fired on availability")
+    response, page = get(client_for(executive), capability="cc-agent-assist")
+    (hold,) = [item for item in response.context["runtime"].needs if item.label == "Release hold"]
+    assert hold.detail == (
+        "3 stop rules fired: cc.availability [intent=billing, whole population], cc.latency_p95 [intent=cards]"
+    )
 
 
 def test_what_needs_someone_lists_a_problem_once_and_says_when_it_crossed(
@@ -589,6 +597,7 @@ def test_a_bad_capability_gets_a_clear_answer_not_a_500(world, client_for, execu
     assert "no-such-thing" in page and "Capability" in page
     # The choice of the capabilities the person may read is offered instead.
     assert 'value="cc-agent-assist"' in page and 'value="kyc-onboarding"' in page
+    assert f'href="{URL}?capability=all"' in page
 
 
 def test_the_board_is_get_only(world, client_for, executive):
