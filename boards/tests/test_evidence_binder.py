@@ -456,3 +456,22 @@ def test_every_binder_link_on_every_board_opens_its_figure_without_a_message(cli
             text = page_text(response)
             assert 'id="cut-error"' not in text and 'id="period-error"' not in text, href
             assert response.context["contract"].metric_id in href
+
+
+def test_observations_arriving_after_the_evaluation_are_named_with_both_samples(
+    client, capability, pm, reviewer, executive
+):
+    contract, *_ = plant_chain(capability, pm, reviewer)
+    late = rows(
+        contract, W2 + datetime.timedelta(days=3), intent="billing", rate=0.40, n=100, source="late-feed"
+    )
+    with time_machine.travel(TODAY + datetime.timedelta(hours=1), tick=False):
+        observations_ingest(late, source="late-feed", evaluate=False)  # the job has not run yet
+    client.force_login(executive)
+    response = client.get(binder_url(contract, cut="intent=billing", period="2026-06-08"))
+    binder = response.context["binder"]
+    assert binder.reconciles is False and binder.ingested_after_evaluation
+    text = page_text(response)
+    assert "The figure differs from its observations: evaluated 0.204 on a sample of 250" in text
+    assert "0.26 on 350 now" in text
+    assert "late-feed" in text
