@@ -33,6 +33,7 @@ from django.utils.translation import ngettext
 from contracts.choices import Grain
 from contracts.models import ImportJob, MetricContract, Observation
 from productops.errors import DomainError
+from productops.jobs import enqueue
 from productops.permissions import can_change, can_view, require_change, role_map
 from productops.roles import Activity, Role, roles_that_change
 
@@ -697,9 +698,10 @@ def evaluate_contracts_later(contract_ids, since: datetime.date | None = None) -
     if evaluate is None:  # the evaluation job is not installed (yet): the schedule catches up
         logger.warning("No evaluate_contracts task: contracts %s not queued.", sorted(contract_ids))
         return
+    # A broker that is down keeps the job in the outbox (productops.jobs) until it is back.
     try:
-        evaluate.delay(contract_ids=sorted(contract_ids), since=since.isoformat() if since else None)
-    except Exception:  # the data is committed; the scheduled evaluation of all contracts catches up
+        enqueue(evaluate, contract_ids=sorted(contract_ids), since=since.isoformat() if since else None)
+    except Exception:  # run in-process and failed: the data is committed; the schedule catches up
         logger.exception("Could not queue the evaluation of contracts %s.", sorted(contract_ids))
 
 
@@ -905,7 +907,7 @@ def import_job_create(*, capability, file, by) -> ImportJob:
 def _queue_import(job_id: int) -> None:
     from contracts.tasks import import_observations_file
 
-    import_observations_file.delay(job_id)
+    enqueue(import_observations_file, job_id)
 
 
 def _progress(job_id: int, **fields) -> None:

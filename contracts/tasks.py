@@ -46,6 +46,7 @@ def evaluate_contracts(self, contract_ids: list[int] | None = None, since: str |
     from django.db import InterfaceError, OperationalError
 
     from contracts.models import MetricContract
+    from productops.jobs import enqueue
 
     try:
         contracts = MetricContract.objects.active()
@@ -55,7 +56,7 @@ def evaluate_contracts(self, contract_ids: list[int] | None = None, since: str |
     except (OperationalError, InterfaceError) as exc:
         raise self.retry(exc=exc, countdown=60) from exc
     for contract_id in ids:
-        evaluate_contract_task.delay(contract_id, since)
+        enqueue(evaluate_contract_task, contract_id, since)
     return ids
 
 

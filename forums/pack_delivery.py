@@ -36,6 +36,7 @@ from forums.packs import pack_snapshot
 from forums.pdf import chart_images, render_pack
 from forums.services import session_attendees
 from productops.errors import DomainError, TransitionNotAllowed
+from productops.jobs import enqueue_on_commit
 from productops.notifications import CLAIM_TIMEOUT, notify
 from productops.transitions import lock
 
@@ -232,7 +233,7 @@ def pack_send(
             [PackDelivery(pack=pack, recipient=person, email=person.email) for person in reachable]
         )
         for delivery in deliveries:
-            transaction.on_commit(lambda pk=delivery.pk: send_pack_delivery.delay(pk))
+            enqueue_on_commit(send_pack_delivery, delivery.pk)
     session.state = fresh.state
     return pack
 
@@ -304,7 +305,7 @@ def deliveries_requeue(now: datetime.datetime) -> list[int]:
         .values_list("pk", flat=True)
     )
     for pk in ids:
-        transaction.on_commit(lambda pk=pk: send_pack_delivery.delay(pk))
+        enqueue_on_commit(send_pack_delivery, pk)
     return ids
 
 

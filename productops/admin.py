@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
-from productops.models import ApiToken, RoleAssignment, User
+from productops.models import ApiToken, QueuedJob, RoleAssignment, User
 
 
 class RoleAssignmentInline(admin.TabularInline):
@@ -59,4 +59,19 @@ class ApiTokenAdmin(SimpleHistoryAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(QueuedJob)
+class QueuedJobAdmin(admin.ModelAdmin):
+    """The job outbox, to look at while the broker is away: rows are written and removed by
+    productops.jobs only (``manage.py drain_job_outbox`` queues them now)."""
+
+    list_display = ["task", "created_at", "attempts", "last_attempt_at", "last_error"]
+    readonly_fields = ["task", "args", "kwargs", "created_at", "attempts", "last_attempt_at", "last_error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

@@ -197,3 +197,28 @@ class ApiToken(models.Model):
 
     def is_expired(self, now) -> bool:
         return self.expires_at is not None and self.expires_at <= now
+
+
+class QueuedJob(models.Model):
+    """A background job that could not be handed to the broker (Redis down or unreachable): the
+    job outbox. Written by ``productops.jobs.enqueue`` in the request (or job) that wanted the
+    job, so nothing is lost; ``productops.jobs.outbox_drain`` hands the rows to the broker once
+    it answers again (every minute by beat, when a worker starts, and by the
+    ``drain_job_outbox`` command) and deletes each one it queued. Every job is safe to run twice,
+    so a row queued just before a crash and queued again does no harm."""
+
+    task = models.CharField(_("task"), max_length=200)
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    attempts = models.PositiveIntegerField(_("attempts to queue"), default=1)
+    last_attempt_at = models.DateTimeField(_("last attempt"), auto_now_add=True)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("job waiting for the job service")
+        verbose_name_plural = _("jobs waiting for the job service")
+        ordering = ["pk"]
+
+    def __str__(self):
+        return f"{self.task} {self.args} {self.kwargs}"

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from productops.jobs import enqueue_on_commit
 from productops.models import Notification
 
 # A claim older than this belongs to a worker that died: the row may be claimed again.
@@ -23,7 +23,7 @@ def notify(*, recipients, subject: str, body: str, url: str = "") -> list[Notifi
         for user in {user.pk: user for user in recipients if user is not None}.values()
     ]
     for row in rows:
-        transaction.on_commit(lambda pk=row.pk: send_notification.delay(pk))
+        enqueue_on_commit(send_notification, row.pk)
     return rows
 
 

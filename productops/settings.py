@@ -73,6 +73,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "productops.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Jobs that could not be queued (Redis down) tell the request's person (productops.jobs).
+    "productops.jobs.DeferredJobsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -273,6 +275,11 @@ CELERY_BEAT_SCHEDULE = {
     "webhooks-requeue-deliveries": {
         "task": "webhooks.tasks.requeue_webhook_deliveries",
         "schedule": crontab(minute="*/5"),
+    },
+    # Jobs recorded while the broker was away (productops.jobs): queued once it answers again.
+    "productops-drain-job-outbox": {
+        "task": "productops.tasks.drain_job_outbox",
+        "schedule": 60.0,
     },
     # Review packs: build and e-mail each session's pack at its forum's lead time before it.
     "forums-send-due-packs": {

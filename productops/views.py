@@ -35,13 +35,20 @@ def home(request):
 @login_not_required
 @require_GET
 def healthz(request):
-    """Liveness for the load balancer and compose: the database answers a query."""
+    """Liveness for the load balancer and compose: the database answers a query (503 when not).
+    Also reports the job service: ``broker`` "ok", "down" or "in-process", and ``queued_jobs``,
+    the jobs waiting in the outbox for it. A broker that is down does not make the site unhealthy:
+    pages and the API keep working and the jobs wait (productops.jobs)."""
+    from productops.jobs import broker_state
+    from productops.models import QueuedJob
+
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        waiting = QueuedJob.objects.count()
     except DatabaseError:
         return JsonResponse({"database": "down"}, status=503)
-    return JsonResponse({"database": "ok"})
+    return JsonResponse({"database": "ok", "broker": broker_state(), "queued_jobs": waiting})
 
 
 # Seconds a client is asked to wait before trying again while the database is away.

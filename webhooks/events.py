@@ -14,8 +14,8 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
+from productops.jobs import enqueue
 from webhooks.models import Delivery, Endpoint, Event
 
 logger = logging.getLogger(__name__)
@@ -38,15 +38,11 @@ def envelope(*, event_type: str, key: str, data: dict, occurred_at=None) -> dict
 
 def queue_delivery(delivery_id: int) -> None:
     """Queue one delivery's task now (call it on commit). A broker that is down loses nothing:
-    the delivery stays pending and the requeue job sends it once the broker is back."""
+    the job waits in the outbox (productops.jobs), and the delivery stays pending for the
+    requeue job as well."""
     from webhooks.tasks import deliver_webhook
 
-    try:
-        deliver_webhook.delay(delivery_id)
-    except OperationalError:
-        logger.warning(
-            "Webhook delivery %s not queued (broker unreachable); the requeue job will", delivery_id
-        )
+    enqueue(deliver_webhook, delivery_id)
 
 
 def queue_on_commit(deliveries) -> None:

@@ -402,15 +402,17 @@ def test_the_touched_contracts_are_queued_for_evaluation_after_commit(
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             observations_ingest(rows)
         assert len(callbacks) == 1
-        fake.delay.assert_called_once_with(
-            contract_ids=sorted([contract.pk, other_contract.pk]), since=MONDAY.isoformat()
+        # Queued through productops.jobs.enqueue (in-process in tests: apply_async).
+        fake.apply_async.assert_called_once_with(
+            args=(),
+            kwargs={"contract_ids": sorted([contract.pk, other_contract.pk]), "since": MONDAY.isoformat()},
         )
 
         fake.reset_mock()
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             observations_ingest(rows)  # nothing changed: nothing to evaluate
         assert callbacks == []
-        fake.delay.assert_not_called()
+        fake.apply_async.assert_not_called()
 
 
 @pytest.mark.skipif(
@@ -429,7 +431,9 @@ def test_evaluation_starts_from_the_earliest_changed_period(contract, django_cap
         with django_capture_on_commit_callbacks(execute=True):
             result = observations_ingest(rows)
     assert result.since == MONDAY + datetime.timedelta(days=7)
-    fake.delay.assert_called_once_with(contract_ids=[contract.pk], since="2026-06-08")
+    fake.apply_async.assert_called_once_with(
+        args=(), kwargs={"contract_ids": [contract.pk], "since": "2026-06-08"}
+    )
 
 
 def test_a_bulk_loader_may_skip_the_evaluation_and_run_it_once_after(
@@ -442,7 +446,7 @@ def test_a_bulk_loader_may_skip_the_evaluation_and_run_it_once_after(
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             result = observations_ingest(daily_rows(contract, days=2), evaluate=False)
     assert result.written == 4 and callbacks == []
-    fake.delay.assert_not_called()
+    fake.apply_async.assert_not_called()
 
 
 def test_nothing_is_queued_when_the_transaction_rolls_back(contract, django_capture_on_commit_callbacks):
@@ -454,7 +458,7 @@ def test_nothing_is_queued_when_the_transaction_rolls_back(contract, django_capt
             with pytest.raises(RuntimeError), transaction.atomic():
                 observations_ingest([make_row(contract)])
                 raise RuntimeError("the caller's work failed")
-    fake.delay.assert_not_called()
+    fake.apply_async.assert_not_called()
     assert not Observation.objects.exists()
 
 
