@@ -180,7 +180,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "productops.api_schema.ProductOpsAutoSchema",
     "EXCEPTION_HANDLER": "productops.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
