@@ -25,6 +25,7 @@ from contracts.markers import markers_for_many
 from contracts.models import Evaluation, MetricContract
 from experiments.choices import ExperimentState
 from experiments.models import Experiment
+from forums.pack_extras import pack_extras
 from incidents.choices import IncidentState
 from incidents.models import Incident
 from productops.formats import local_iso, person_name
@@ -579,4 +580,5 @@ def pack_snapshot(
             "capabilities": [capability.name for capability in capabilities],
         },
         "sections": sections,
+        "extras": pack_extras(capabilities=capabilities, cadence=cadence, today=today),
     }
