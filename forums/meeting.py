@@ -37,6 +37,7 @@ from experiments.models import Experiment
 from forums.choices import Attendance, OutcomeKind, SessionState
 from forums.models import Session, SessionAttendance, SessionOutcome
 from forums.services import session_attendees, session_update
+from forums.signals import minutes_published
 from incidents.choices import IncidentSource, IncidentState
 from incidents.models import Incident
 from portfolio.models import Capability
@@ -971,6 +972,7 @@ def session_publish_minutes(*, session: Session, by) -> Session:
         body=minutes_text(minutes),
         url=fresh.get_absolute_url(),
     )
+    minutes_published.send(sender=Session, session=fresh)
     for name in ("state", "minutes_published_at", "minutes"):
         setattr(session, name, getattr(fresh, name))
     return session
