@@ -3,6 +3,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from decisions.choices import DecisionState, DecisionType
 from decisions.models import Decision
@@ -26,18 +28,28 @@ def _decision_owners(request):
     )
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class CapabilitySlugFilter(django_filters.ModelMultipleChoiceFilter):
+    """Capabilities by slug (repeat the parameter for several)."""
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class OwnerUsernameFilter(django_filters.ModelChoiceFilter):
+    """The decision's owner by username."""
+
+
 class DecisionFilterSet(django_filters.FilterSet):
     """The filters of the decision log page and of ``/api/v1/decisions/``."""
 
     q = django_filters.CharFilter(label=_("Search"), method="search")
-    capability = django_filters.ModelMultipleChoiceFilter(
+    capability = CapabilitySlugFilter(
         label=_("Capability"),
         field_name="capability__slug",
         queryset=_visible_capabilities,
         to_field_name="slug",
     )
     type = django_filters.MultipleChoiceFilter(label=_("Type"), choices=DecisionType.choices)
-    owner = django_filters.ModelChoiceFilter(
+    owner = OwnerUsernameFilter(
         label=_("Owner"), field_name="owner__username", queryset=_decision_owners, to_field_name="username"
     )
     decided_from = django_filters.DateFilter(

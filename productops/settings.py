@@ -26,6 +26,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEBUG = env_bool("DEBUG", True)
 _DEVELOPMENT_KEY = "productops-development-key-not-for-production"
 SECRET_KEY = env_str("SECRET_KEY", _DEVELOPMENT_KEY)
+# Rotating the key: the previous ones, comma-separated, keep sessions and signed links valid.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 if not DEBUG and SECRET_KEY == _DEVELOPMENT_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off: the development key is public.")
 
@@ -153,18 +155,25 @@ for _key, _value in _email.items():
 PRODUCTOPS_BASE_URL = env_str("PRODUCTOPS_BASE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ProductOps <productops@localhost>")
 
-# Security: strict when DEBUG is off (a team install behind TLS).
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Security: strict when DEBUG is off (a team install behind TLS), so that `manage.py check
+# --deploy` has nothing to say; each switch can be turned off from the environment for an install
+# not (yet) behind HTTPS. The demo (DEBUG on, http://127.0.0.1:8000) needs none of them.
+_BEHIND_TLS = not DEBUG
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _BEHIND_TLS)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _BEHIND_TLS)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
-if not DEBUG:
+# Only behind a proxy that sets X-Forwarded-Proto itself (and drops a client's): otherwise a
+# client could claim HTTPS.
+if env_bool("TRUST_X_FORWARDED_PROTO", _BEHIND_TLS):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = True
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _BEHIND_TLS)
+# The container's own health check calls plain http://127.0.0.1:8000/healthz.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _BEHIND_TLS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 
 REST_FRAMEWORK = {
     # The browser's session first (its CSRF check stays), then a person's API token (machines).
@@ -210,6 +219,7 @@ SPECTACULAR_SETTINGS = {
         "BacklogStatusEnum": "portfolio.choices.BacklogStatus",
         "ExperimentStateEnum": "experiments.choices.ExperimentState",
         "ExperimentDecisionEnum": "experiments.choices.ExperimentDecision",
+        "PortfolioDecisionEnum": "forums.choices.PortfolioDecision",
     },
 }
 
