@@ -259,7 +259,11 @@ def _rank(level: str) -> int:
 
 
 def level_label(level: str) -> str:
-    return str(dict(SignalLevel.choices).get(level, level))
+    """The level in words, in the reader's language; an unknown level as it is written."""
+    try:
+        return str(SignalLevel(level).label)
+    except ValueError:
+        return level
 
 
 def scope_capabilities(session: Session, user) -> list:

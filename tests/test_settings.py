@@ -60,6 +60,24 @@ def test_a_postgres_url_configures_psycopg_with_pooled_connections(environ):
     assert config["CONN_HEALTH_CHECKS"] is True
 
 
+@pytest.mark.django_db
+def test_postgres_connections_run_without_jit():
+    """The boards' wide observation reads cost seconds of JIT compiling (bench/README.md)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)
+
+
+def test_a_database_url_may_set_its_own_connection_options(environ):
+    environ(DATABASE_URL="postgres://po@db.internal:5432/productops?options=-c%20statement_timeout%3D5000")
+    config = env.env_database("DATABASE_URL", "unused")
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=5000"
+
+
 def test_an_unknown_database_scheme_is_refused(environ):
     environ(DATABASE_URL="oracle2://x@y/z")
     with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):

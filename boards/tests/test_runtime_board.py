@@ -387,7 +387,7 @@ def test_slo_latency_and_fallback_show_the_latest_value_and_level(world, client_
     latency = row(reliability, "data-metric", "cc.latency_p95")
     assert 'data-level="warning"' in latency
     assert "1,650 ms" in latency and "2026-04-06" in latency
-    assert "intent:</span>" in latency and "billing 2,100 ms" in latency  # the cut past breach
+    assert "intent:</span>" in latency and re.search(r">billing</a> 2,100 ms", latency)  # past breach
     assert "cards" not in latency  # a cut at ok is not "past warning"
     availability = row(reliability, "data-metric", "cc.availability")
     assert 'data-level="breach"' in availability and "98.7%" in availability
@@ -404,6 +404,29 @@ def test_slo_latency_and_fallback_show_the_latest_value_and_level(world, client_
     assert "Sample 50 calls for QA" in card and "Hold releases for the affected intent" in card
     assert f'hx-get="{chart_url}?by=cohort&amp;dimension=intent"' in card
     assert f'hx-get="{chart_url}?by=version"' in card
+
+
+def test_each_figure_opens_its_evidence_binder(world, client_for, executive):
+    """The latest value, each cut, each new signal and each cost figure link to the binder of
+    that figure, and the binder shows the same figure."""
+    client = client_for(executive)
+    _response, page = get(client, capability="cc-agent-assist")
+    binder = reverse("boards:evidence", kwargs={"metric_id": "cc.latency_p95"})
+    latency = row(section(page, "reliability"), "data-metric", "cc.latency_p95")
+    value_href = f"{binder}?period={LAST_WEEK.isoformat()}"
+    cut_href = f"{binder}?period={LAST_WEEK.isoformat()}&amp;cut=intent%3Dbilling"
+    assert f'href="{value_href}"' in latency and f'href="{cut_href}">billing</a>' in latency
+    signal_href = f"{binder}?cut=intent%3Dbilling&amp;period={THIS_WEEK.isoformat()}"
+    assert f'href="{signal_href}"' in row(
+        section(page, "new-signals"), "data-signal", str(world["signals"]["new"].pk)
+    )
+    spend = row(section(page, "cost-anomalies"), "data-metric", "cc.cost_per_case")
+    cost_binder = reverse("boards:evidence", kwargs={"metric_id": "cc.cost_per_case"})
+    assert f'href="{cost_binder}?period={LAST_WEEK.isoformat()}"' in spend
+
+    cut_page = client.get(cut_href.replace("&amp;", "&")).content.decode()
+    assert 'id="binder-cut">cut intent=billing<' in cut_page
+    assert "2,100 ms" in cut_page and "1,650 ms" not in cut_page
 
 
 def test_the_podcast_five_are_placed_by_the_contracts_watch(world, client_for, executive):
@@ -451,6 +474,10 @@ def test_cost_to_outcome_movement_flags_a_real_rise_and_calls_a_small_one_steady
     html = row(section(page, "cost-to-outcome"), "data-cost", "cc.cost_per_case")
     assert cell(html, "data-per-good") == "0.12 GBP"
     assert "+18.0%" in html and "costs more" in html and "-5.0 pts" in html and "+10.6%" in html
+    # Both figures it is computed from open their evidence for the period it was read at.
+    for metric_id in ("cc.cost_per_case", "cc.resolved_first_time"):
+        binder = reverse("boards:evidence", kwargs={"metric_id": metric_id})
+        assert f'href="{binder}?period={LAST_WEEK.isoformat()}"' in html
     # KYC: 18.6 against 18.5 for the same approvals: +0.5%, steady, not flagged.
     kyc = rows["kyc.cost_per_application"]
     assert kyc.movement == pytest.approx(18.6 / 18.5 - 1) and not kyc.worse and not kyc.better

@@ -437,6 +437,21 @@ def test_the_adoption_row_shows_qualified_use_for_every_cohort(world, client_for
     assert 'class="card po-trend-card' in slot and "po-quiet-trends" not in slot
 
 
+def test_a_contract_whose_improvement_is_not_net_is_flagged_with_its_evidence(world, client_for, pm):
+    """Playbook 8.3: an improvement that is not net is on the customer-harm watchlist, with the
+    binder that shows why."""
+    from contracts.models import MetricContract
+
+    MetricContract.objects.filter(pk=world["qualified_use"].pk).update(
+        improvement_not_net=True, improvement_not_net_reason="complaints rose with adoption"
+    )
+    _response, page = get(client_for(pm), capability="cc-agent-assist")
+    watchlist = page[page.index('id="watchlist"') : page.index("</ul>", page.index('id="watchlist"'))]
+    binder = reverse("boards:evidence", kwargs={"metric_id": "cc.qualified_use"})
+    assert "Improvement not net" in watchlist and world["qualified_use"].name in watchlist
+    assert f'href="{binder}"' in watchlist
+
+
 # Row 2: quality ----------------------------------------------------------------------------------
 
 
