@@ -1,6 +1,7 @@
 """ProductOps settings: everything that differs between a laptop, CI and a bank's install
 comes from the environment through the typed helpers in ``productops.env``."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import plotly
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "axes",  # login attempts rate-limited (productops/login_limits.py)
     # ProductOps, bottom layer first (see ARCHITECTURE.md).
     "productops",
     "webhooks",
@@ -80,12 +82,19 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "productops.urls"
 WSGI_APPLICATION = "productops.wsgi.application"
 AUTH_USER_MODEL = "productops.User"
 LOGIN_URL = "login"
+# django-axes first: it refuses a locked-out username and address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
@@ -174,6 +183,16 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if _BEHIND_TLS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Login attempts: LOGIN_FAILURE_LIMIT wrong passwords for one username from one address lock that
+# pair out for LOGIN_LOCKOUT_MINUTES (every further try restarts the wait); signing in resets the
+# count. An administrator unlocks early in the admin (Axes -> access attempts) or with
+# `manage.py axes_reset_username <name>`. API tokens never go through the password check.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "productops.login_limits.locked_out"
 
 REST_FRAMEWORK = {
     # The browser's session first (its CSRF check stays), then a person's API token (machines).
@@ -321,5 +340,7 @@ LOGGING = {
         "choreographer": {"level": "WARNING"},
         "kaleido": {"level": "WARNING"},
         "logistro": {"level": "WARNING"},
+        # django-axes' start-up banner; its lockouts are still logged as warnings.
+        "axes.apps": {"level": "WARNING"},
     },
 }
