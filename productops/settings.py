@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "incidents",
     "forums",
     "boards",
+    "readiness",
 ]
 
 MIDDLEWARE = [

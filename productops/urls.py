@@ -16,6 +16,7 @@ api_patterns = [
     path("", include("incidents.api.urls")),
     path("", include("forums.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("readiness.api.urls")),
 ]
 
 # A lost database answers 503 with a clear message (JSON for the API); any other error is a 500.
@@ -38,6 +39,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("forums/", include("forums.urls")),
     path("boards/", include("boards.urls")),
+    path("readiness/", include("readiness.urls")),
     path("settings/webhooks/", include("webhooks.urls")),
     path("api/v1/", include((api_patterns, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
