@@ -33,6 +33,7 @@ DEMO_BUILDERS = [
     "incidents.demo",
     "portfolio.demo_backlog",
     "forums.demo",
+    "readiness.demo",
 ]
 
 DEMO_SEED = 20260701
