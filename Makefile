@@ -34,7 +34,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 bench: install
-	@scripts=$$(ls bench/*.py 2>/dev/null | grep -v bench/load.py); \
+	@scripts=$$(ls bench/*.py 2>/dev/null | grep -v -e bench/load.py -e bench/server.py -e bench/locustfile.py); \
 	if [ -z "$$scripts" ]; then echo "no benchmark yet (see bench/README.md)"; exit 0; fi; \
 	for script in $$scripts; do $(BIN)/python $$script || exit 1; done
 

@@ -30,13 +30,14 @@ import json
 import os
 import re
 import socket
-import subprocess
 import sys
 import threading
 import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from server import ServerDidNotStart, free_port, start_gunicorn, stop_server
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "productops_bench_ingest"
@@ -203,53 +204,11 @@ def generate(metric_ids: list[str], contract_ids: dict[str, int], now_text: str)
     return bodies, copy_blocks
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(environment: dict, port: int) -> subprocess.Popen:
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "productops.wsgi:application",
-            "--workers",
-            str(SERVER_WORKERS),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--timeout",
-            "300",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=environment,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            refuse("gunicorn exited at start-up.")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    refuse("gunicorn did not answer /healthz within 60 s.")
-
-
-def stop_server(server: subprocess.Popen | None) -> None:
-    if server is not None and server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+def start_server(environment: dict, port: int):
+    try:
+        return start_gunicorn(environment, port, SERVER_WORKERS)
+    except ServerDidNotStart as error:
+        refuse(str(error))
 
 
 class Session:
