@@ -16,7 +16,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from assumptions.choices import LIVE_STATUSES, AssumptionStatus
@@ -33,6 +33,12 @@ CORE_CADENCES = [
     Cadence.MONTHLY_VALUE_REVIEW,
     Cadence.QUARTERLY_PORTFOLIO_REVIEW,
 ]
+# What each of them decides (the "primary decision" column of 6.1).
+CORE_DECISIONS = {
+    Cadence.WEEKLY_OPS_REVIEW: _("fix, assign, close or adjust the releases of"),
+    Cadence.MONTHLY_VALUE_REVIEW: _("scale, restrict, redesign or retire"),
+    Cadence.QUARTERLY_PORTFOLIO_REVIEW: _("fund, pause, consolidate or retire"),
+}
 # An incident has this long to change the roadmap before its silence is a gap (the incident
 # review meets weekly; a month is four chances).
 INCIDENT_LEARNING_DAYS = 30
@@ -60,6 +66,7 @@ class Answer:
     answered: bool
     evidence: list[Evidence] = field(default_factory=list)
     gap: str = ""
+    faults: list[Evidence] = field(default_factory=list)  # the records the gap names, linked
 
     @property
     def state(self) -> str:
@@ -72,10 +79,11 @@ class Answer:
             "state": self.state,
             "evidence": [{"label": item.label, "url": item.url} for item in self.evidence],
             "gap": self.gap,
+            "faults": [{"label": item.label, "url": item.url} for item in self.faults],
         }
 
 
-def _answer(key: str, question, gaps: list[str], evidence: list[Evidence]) -> Answer:
+def _answer(key: str, question, gaps: list[str], evidence: list[Evidence], faults=()) -> Answer:
     gaps = [gap for gap in gaps if gap]
     return Answer(
         key=key,
@@ -83,7 +91,14 @@ def _answer(key: str, question, gaps: list[str], evidence: list[Evidence]) -> An
         answered=not gaps,
         evidence=evidence[:MAX_EVIDENCE],
         gap=" ".join(gaps),
+        faults=[_link(record) for record in faults][:MAX_EVIDENCE] if gaps else [],
     )
+
+
+def _link(record) -> Evidence:
+    if isinstance(record, Evidence):
+        return record
+    return Evidence(getattr(record, "readable_id", None) or str(record), record.get_absolute_url())
 
 
 def _ids(records, limit: int = 5) -> str:
@@ -108,12 +123,16 @@ def forum_decisions(facts: CapabilityFacts) -> Answer:
     name = facts.capability.name
     gaps = []
     cadences = {forum.cadence for forum in facts.forums}
-    missing = [str(Cadence(cadence).label) for cadence in CORE_CADENCES if cadence not in cadences]
-    if missing:
-        gaps.append(
-            gettext("No %(forums)s reviews %(name)s: nobody owns the decisions those forums take.")
-            % {"forums": gettext(" or ").join(missing).lower(), "name": name}
-        )
+    for cadence in CORE_CADENCES:
+        if cadence not in cadences:
+            gaps.append(
+                gettext("No %(forum)s covers %(name)s: nobody is asked to %(decisions)s it.")
+                % {
+                    "forum": str(Cadence(cadence).label).lower(),
+                    "name": name,
+                    "decisions": CORE_DECISIONS[cadence],
+                }
+            )
     silent = [forum.name for forum in facts.forums if not forum.decision_types]
     if silent:
         gaps.append(
@@ -138,7 +157,8 @@ def forum_decisions(facts: CapabilityFacts) -> Answer:
         )
         for decision in in_session[:2]
     ]
-    return _answer("forum_decisions", QUESTION_TEXT["forum_decisions"], gaps, evidence)
+    faults = [forum for forum in facts.forums if not forum.decision_types]
+    return _answer("forum_decisions", QUESTION_TEXT["forum_decisions"], gaps, evidence, faults)
 
 
 def decision_evidence(facts: CapabilityFacts) -> Answer:
@@ -164,7 +184,11 @@ def decision_evidence(facts: CapabilityFacts) -> Answer:
         )
     evidence = [
         Evidence(
-            gettext("%(id)s · %(type)s: %(count)s evidence links")
+            ngettext(
+                "%(id)s · %(type)s: %(count)s evidence link",
+                "%(id)s · %(type)s: %(count)s evidence links",
+                decision.evidence_total,
+            )
             % {
                 "id": decision.readable_id,
                 "type": decision.get_type_display(),
@@ -175,7 +199,7 @@ def decision_evidence(facts: CapabilityFacts) -> Answer:
         for decision in standing
         if decision.evidence_total
     ]
-    return _answer("decision_evidence", QUESTION_TEXT["decision_evidence"], gaps, evidence)
+    return _answer("decision_evidence", QUESTION_TEXT["decision_evidence"], gaps, evidence, bare)
 
 
 def evidence_contracts(facts: CapabilityFacts) -> Answer:
@@ -187,13 +211,14 @@ def evidence_contracts(facts: CapabilityFacts) -> Answer:
     if not any(contract.category == Category.OUTCOME for contract in active):
         gaps.append(gettext("No active outcome contract: usage cannot stand in for outcome."))
     loose = [
-        contract.metric_id
+        contract
         for contract in active
         if not contract.business_owner_id or not (contract.warning_action or contract.breach_action)
     ]
     if loose:
         gaps.append(
-            gettext("Contracts without owner or action rule: %(ids)s.") % {"ids": ", ".join(loose[:5])}
+            gettext("Contracts without owner or action rule: %(ids)s.")
+            % {"ids": ", ".join(contract.metric_id for contract in loose[:5])}
         )
     by_pk = {contract.pk: contract for contract in facts.contracts}
     cited = {}
@@ -208,7 +233,10 @@ def evidence_contracts(facts: CapabilityFacts) -> Answer:
             cited[metric_id] = Evidence(f"{metric_id}{level}", url)
     if not cited:
         gaps.append(gettext("No standing decision of the last two quarters cites a metric contract."))
-    return _answer("evidence_contracts", QUESTION_TEXT["evidence_contracts"], gaps, list(cited.values()))
+    faults = [Evidence(contract.metric_id, contract.get_absolute_url()) for contract in loose]
+    return _answer(
+        "evidence_contracts", QUESTION_TEXT["evidence_contracts"], gaps, list(cited.values()), faults
+    )
 
 
 def system_changes(facts: CapabilityFacts) -> Answer:
@@ -251,7 +279,7 @@ def system_changes(facts: CapabilityFacts) -> Answer:
         )
         for release in deployed
     ]
-    return _answer("system_changes", QUESTION_TEXT["system_changes"], gaps, evidence)
+    return _answer("system_changes", QUESTION_TEXT["system_changes"], gaps, evidence, overdue)
 
 
 def roadmap_incidents(facts: CapabilityFacts) -> Answer:
@@ -289,7 +317,11 @@ def roadmap_incidents(facts: CapabilityFacts) -> Answer:
         )
     evidence = [
         Evidence(
-            gettext("%(id)s · %(severity)s: %(count)s roadmap changes")
+            ngettext(
+                "%(id)s · %(severity)s: %(count)s roadmap change",
+                "%(id)s · %(severity)s: %(count)s roadmap changes",
+                incident.learning,
+            )
             % {
                 "id": incident.readable_id,
                 "severity": incident.get_severity_display(),
@@ -299,7 +331,8 @@ def roadmap_incidents(facts: CapabilityFacts) -> Answer:
         )
         for incident in changed
     ]
-    return _answer("roadmap_incidents", QUESTION_TEXT["roadmap_incidents"], gaps, evidence)
+    faults = late or ([] if changed else incidents)
+    return _answer("roadmap_incidents", QUESTION_TEXT["roadmap_incidents"], gaps, evidence, faults)
 
 
 def proven_closures(facts: CapabilityFacts) -> Answer:
@@ -319,7 +352,7 @@ def proven_closures(facts: CapabilityFacts) -> Answer:
     evidence = [
         Evidence(f"{action.readable_id} · {action.action}", action.get_absolute_url()) for action in proven
     ]
-    return _answer("proven_closures", QUESTION_TEXT["proven_closures"], gaps, evidence)
+    return _answer("proven_closures", QUESTION_TEXT["proven_closures"], gaps, evidence, unproven)
 
 
 def valid_assumptions(facts: CapabilityFacts) -> Answer:
@@ -371,7 +404,8 @@ def valid_assumptions(facts: CapabilityFacts) -> Answer:
         )
         for assumption in valid
     ]
-    return _answer("valid_assumptions", QUESTION_TEXT["valid_assumptions"], gaps, evidence)
+    faults = expired + overdue + unproven
+    return _answer("valid_assumptions", QUESTION_TEXT["valid_assumptions"], gaps, evidence, faults)
 
 
 def portfolio_call(facts: CapabilityFacts) -> Answer:

@@ -14,6 +14,7 @@ class AnswerSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=["answered", "gap"])
     evidence = EvidenceSerializer(many=True)
     gap = serializers.CharField(help_text="What is missing, in words a PM can act on (empty when answered).")
+    faults = EvidenceSerializer(many=True, help_text="The records the gap names, with their pages.")
 
 
 class ReadinessSerializer(serializers.Serializer):
