@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "incidents",
     "forums",
     "boards",
+    "hygiene",
     "readiness",
 ]
 
@@ -315,6 +316,12 @@ CELERY_BEAT_SCHEDULE = {
     "forums-send-due-packs": {
         "task": "forums.tasks.send_due_packs",
         "schedule": crontab(minute="*/15"),
+    },
+    # Ops hygiene: the anti-pattern checks over every capability, after the 06:00 jobs moved
+    # the registers on (expiries, re-checks), so the morning reads today's findings.
+    "hygiene-run-daily": {
+        "task": "hygiene.tasks.run_hygiene_checks",
+        "schedule": crontab(hour=6, minute=30),
     },
 }
 

@@ -16,6 +16,7 @@ api_patterns = [
     path("", include("incidents.api.urls")),
     path("", include("forums.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("hygiene.api.urls")),
     path("", include("readiness.api.urls")),
 ]
 
@@ -39,6 +40,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("forums/", include("forums.urls")),
     path("boards/", include("boards.urls")),
+    path("hygiene/", include("hygiene.urls")),
     path("readiness/", include("readiness.urls")),
     path("settings/webhooks/", include("webhooks.urls")),
     path("api/v1/", include((api_patterns, "api"))),

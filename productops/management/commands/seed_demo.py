@@ -33,6 +33,7 @@ DEMO_BUILDERS = [
     "incidents.demo",
     "portfolio.demo_backlog",
     "forums.demo",
+    "hygiene.demo",
     "readiness.demo",
 ]
 
