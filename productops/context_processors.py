@@ -20,6 +20,7 @@ NAVIGATION = [
     (_("Incidents"), "incidents:incident-list", "/incidents/"),
     (_("Forums"), "forums:calendar", "/forums/"),
     (_("Boards"), "boards:index", "/boards/"),
+    (_("Hygiene"), "hygiene:index", "/hygiene/"),
 ]
 
 
