@@ -40,12 +40,21 @@ def navigation(request):
             for label, url_name, prefix in NAVIGATION
         ],
         "switcher_capabilities": list(Capability.objects.visible_to(user).values_list("slug", "name")),
-        "current_capability": request.session.get("current_capability", ""),
+        "current_capability": _current_capability(request),
         # Organisation settings (webhooks) in the user menu; the roles are already loaded.
         "is_org_admin": is_org_admin(user),
         # The header's own open and overdue actions: one query, and only on pages that show them.
         "my_actions": SimpleLazyObject(lambda: _my_action_counts(user)),
     }
+
+
+def _current_capability(request) -> str:
+    """The capability the page is about: the one a board or list is cut to (``?capability=``;
+    ``all`` is the whole portfolio), else the one last chosen in the switcher."""
+    asked = request.GET.get("capability")
+    if asked is not None:
+        return "" if asked == "all" else asked
+    return request.session.get("current_capability", "")
 
 
 def _my_action_counts(user) -> dict:

@@ -216,3 +216,25 @@ def test_monthly_board_function_reads_every_capability_in_a_fixed_number_of_quer
 
 def generate(world, by):
     return memo_generate(capability=world["capability"], month=MONTH, session=world["session"], by=by)
+
+
+def test_the_navbar_switcher_names_the_capability_the_board_is_cut_to(
+    world, client_for, executive, other_capability
+):
+    """A board cut by ?capability= says so in the header's switcher too, not "All capabilities";
+    ?capability=all selects none, whatever the switcher held before."""
+    client = client_for(executive)
+    session = client.session
+    session["current_capability"] = "cc-agent-assist"
+    session.save()
+
+    def switcher(params) -> str:
+        page = client.get(URL, params).content.decode()
+        start = page.index('id="capability-switcher"')
+        return page[start : page.index("</select>", start)]
+
+    assert f'<option value="{other_capability.slug}" selected>' in switcher(
+        {"capability": other_capability.slug}
+    )
+    assert " selected>" not in switcher({"capability": "all"})
+    assert '<option value="cc-agent-assist" selected>' in switcher({})
