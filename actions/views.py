@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -22,6 +21,7 @@ from productops.exports import csv_response
 from productops.history import history_entries
 from productops.permissions import require_change
 from productops.roles import Activity
+from productops.uploads import evidence_file_response
 
 PAGE_SIZE = 50
 # The move a person came to the page for: shown first and open.
@@ -238,10 +238,4 @@ def evidence_file(request, readable_id, evidence_id):
     """Closure evidence files are served only to people who may read the action."""
     action = get_action_for_user(request.user, readable_id)
     evidence = get_object_or_404(ClosureEvidence, pk=evidence_id, action=action)
-    if not evidence.file:
-        raise Http404(_("This evidence has no file."))
-    try:
-        handle = evidence.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404(_("The evidence file is missing from storage.")) from error
-    return FileResponse(handle, as_attachment=True, filename=evidence.filename)
+    return evidence_file_response(evidence.file, evidence.filename)

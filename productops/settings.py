@@ -348,7 +348,8 @@ LOGGING = {
         "choreographer": {"level": "WARNING"},
         "kaleido": {"level": "WARNING"},
         "logistro": {"level": "WARNING"},
-        # django-axes' start-up banner; its lockouts are still logged as warnings.
-        "axes.apps": {"level": "WARNING"},
+        # django-axes: its start-up banner and every sign-in at INFO (the AccessLog table keeps
+        # those); lockouts are still logged as warnings.
+        "axes": {"level": "WARNING"},
     },
 }

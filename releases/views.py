@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from contracts.models import StopHold
 from productops.errors import DomainError
 from productops.exports import csv_response
 from productops.history import history_entries
+from productops.uploads import evidence_file_response
 from releases import services
 from releases.access import get_release_for_user, get_release_to_change
 from releases.choices import (
@@ -383,11 +384,7 @@ def evidence_file(request, readable_id, key):
     item = EvidenceItem.objects.filter(release=release, key=key).first()
     if item is None or not item.file:
         raise Http404(_("This evidence item has no file."))
-    try:
-        handle = item.file.open("rb")
-    except FileNotFoundError as error:
-        raise Http404(_("The evidence file is missing from storage.")) from error
-    return FileResponse(handle, as_attachment=True, filename=item.filename)
+    return evidence_file_response(item.file, item.filename)
 
 
 def _periods(value) -> int:
