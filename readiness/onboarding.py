@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from actions.choices import ActionStatus, EvidenceVerdict
@@ -52,6 +52,10 @@ CONTRACT_PACK_CATEGORIES = [
     Category.RELIABILITY,
 ]
 TOP_CONTRACTS = 10
+
+
+def _n(singular: str, plural: str, count: int, **values) -> str:
+    return ngettext(singular, plural, count) % {"count": count, **values}
 
 
 @dataclass
@@ -185,7 +189,9 @@ def decision_inventory(facts: OnboardingFacts):
 def top_contracts_drafted(facts: OnboardingFacts):
     count = len(facts.contracts)
     done = count >= TOP_CONTRACTS
-    return done, gettext("%(count)s of the top %(top)s metric contracts drafted.") % {
+    if done:
+        return True, _n("%(count)s metric contract drafted.", "%(count)s metric contracts drafted.", count)
+    return False, gettext("%(count)s of the top %(top)s metric contracts drafted.") % {
         "count": count,
         "top": TOP_CONTRACTS,
     }
@@ -193,7 +199,11 @@ def top_contracts_drafted(facts: OnboardingFacts):
 
 def review_pack_built(facts: OnboardingFacts):
     if facts.packs:
-        return True, gettext("%(count)s review packs built for its forums.") % {"count": facts.packs}
+        return True, _n(
+            "%(count)s review pack built for its forums.",
+            "%(count)s review packs built for its forums.",
+            facts.packs,
+        )
     return False, gettext("No review pack has been built for a forum that reviews it.")
 
 
@@ -209,22 +219,27 @@ def operating_calendar(facts: OnboardingFacts):
 
 def release_calendar(facts: OnboardingFacts):
     if facts.releases:
-        return True, gettext("%(count)s releases on the release calendar.") % {"count": len(facts.releases)}
+        return True, _n(
+            "%(count)s release on the release calendar.",
+            "%(count)s releases on the release calendar.",
+            len(facts.releases),
+        )
     return False, gettext("No release is on the release calendar.")
 
 
 def experiment_registry(facts: OnboardingFacts):
     if facts.experiments:
-        return True, gettext("%(count)s experiments registered.") % {"count": len(facts.experiments)}
+        return True, _n(
+            "%(count)s experiment registered.", "%(count)s experiments registered.", len(facts.experiments)
+        )
     return False, gettext("No experiment is registered.")
 
 
 def first_weekly_review(facts: OnboardingFacts):
     if facts.held_weekly and facts.actions:
-        return True, gettext("%(sessions)s weekly ops reviews held; %(actions)s actions in the register.") % {
-            "sessions": facts.held_weekly,
-            "actions": facts.actions,
-        }
+        held = _n("%(count)s weekly ops review held", "%(count)s weekly ops reviews held", facts.held_weekly)
+        actions = _n("%(count)s action in the register", "%(count)s actions in the register", facts.actions)
+        return True, f"{held}; {actions}."
     if not facts.held_weekly:
         return False, gettext("No weekly ops review of it has been held.")
     return False, gettext("A weekly ops review was held, but the action closure register is empty.")
@@ -265,9 +280,11 @@ def release_and_experiment_system(facts: OnboardingFacts):
 
 def first_weekly_decisions(facts: OnboardingFacts):
     if facts.weekly_decisions:
-        return True, gettext("%(count)s decisions recorded in its weekly ops reviews.") % {
-            "count": facts.weekly_decisions
-        }
+        return True, _n(
+            "%(count)s decision recorded in its weekly ops reviews.",
+            "%(count)s decisions recorded in its weekly ops reviews.",
+            facts.weekly_decisions,
+        )
     return False, gettext("No decision has been recorded in a weekly ops review of it.")
 
 
@@ -295,24 +312,31 @@ def risk_cost_feeds(facts: OnboardingFacts):
 
 def first_value_review(facts: OnboardingFacts):
     if facts.memos_sent:
-        return True, gettext("%(count)s monthly value memos sent.") % {"count": facts.memos_sent}
+        return True, _n(
+            "%(count)s monthly value memo sent.", "%(count)s monthly value memos sent.", facts.memos_sent
+        )
     return False, gettext("No monthly value memo has been sent.")
 
 
 def ledger_and_backlog(facts: OnboardingFacts):
     if facts.assumption_reviews and facts.evidenced_backlog:
-        return True, gettext("%(reviews)s assumption reviews; %(items)s evidence-linked backlog items.") % {
-            "reviews": facts.assumption_reviews,
-            "items": facts.evidenced_backlog,
-        }
+        reviews = _n("%(count)s assumption review", "%(count)s assumption reviews", facts.assumption_reviews)
+        items = _n(
+            "%(count)s evidence-linked backlog item",
+            "%(count)s evidence-linked backlog items",
+            facts.evidenced_backlog,
+        )
+        return True, f"{reviews}; {items}."
     return False, gettext("Needs an assumption review by a person and an evidence-linked backlog item.")
 
 
 def version_trace(facts: OnboardingFacts):
     if facts.reviewed_releases:
-        return True, gettext("%(count)s releases deployed and impact-reviewed.") % {
-            "count": facts.reviewed_releases
-        }
+        return True, _n(
+            "%(count)s release deployed and impact-reviewed.",
+            "%(count)s releases deployed and impact-reviewed.",
+            facts.reviewed_releases,
+        )
     return False, gettext("No deployed release has its post-release impact review yet.")
 
 
@@ -325,47 +349,59 @@ def experiment_review_cycle(facts: OnboardingFacts):
 
 def incident_tabletop(facts: OnboardingFacts):
     if facts.incidents_with_learning:
-        return True, gettext("%(count)s incidents changed the roadmap.") % {
-            "count": facts.incidents_with_learning
-        }
+        return True, _n(
+            "%(count)s incident changed the roadmap.",
+            "%(count)s incidents changed the roadmap.",
+            facts.incidents_with_learning,
+        )
     return False, gettext("No incident (real or tabletop) has produced a roadmap change.")
 
 
 def closure_quality(facts: OnboardingFacts):
     if facts.proven_closures:
-        return True, gettext("%(count)s actions closed with verified evidence.") % {
-            "count": facts.proven_closures
-        }
+        return True, _n(
+            "%(count)s action closed with verified evidence.",
+            "%(count)s actions closed with verified evidence.",
+            facts.proven_closures,
+        )
     return False, gettext("No action has closed with verified evidence.")
 
 
 def portfolio_scorecard(facts: OnboardingFacts):
     if facts.scorecard_rows:
-        return True, gettext("On %(count)s quarterly scorecards.") % {"count": facts.scorecard_rows}
+        return True, _n(
+            "On %(count)s quarterly scorecard.", "On %(count)s quarterly scorecards.", facts.scorecard_rows
+        )
     return False, gettext("Not on a quarterly portfolio scorecard yet.")
 
 
 def decision_recommendations(facts: OnboardingFacts):
     if facts.memo_recommendations:
-        return True, gettext("The decision matrix has recommended %(count)s times.") % {
-            "count": facts.memo_recommendations
-        }
+        return True, _n(
+            "The decision matrix has recommended once.",
+            "The decision matrix has recommended %(count)s times.",
+            facts.memo_recommendations,
+        )
     return False, gettext("No monthly memo has a recommended decision yet.")
 
 
 def platform_input(facts: OnboardingFacts):
     if facts.platform_links:
-        return True, gettext("%(count)s backlog items or decisions link it to shared platform work.") % {
-            "count": facts.platform_links
-        }
+        return True, _n(
+            "%(count)s backlog item or decision links it to shared platform work.",
+            "%(count)s backlog items or decisions link it to shared platform work.",
+            facts.platform_links,
+        )
     return False, gettext("No backlog item names a shared problem, and no platform decision is logged.")
 
 
 def quarterly_review(facts: OnboardingFacts):
     if facts.scorecard_decided:
-        return True, gettext("Decided in %(count)s quarterly reviews, written to the decision log.") % {
-            "count": facts.scorecard_decided
-        }
+        return True, _n(
+            "Decided in %(count)s quarterly review, written to the decision log.",
+            "Decided in %(count)s quarterly reviews, written to the decision log.",
+            facts.scorecard_decided,
+        )
     return False, gettext("No quarterly portfolio review has decided on it yet.")
 
 
