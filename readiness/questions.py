@@ -35,9 +35,9 @@ CORE_CADENCES = [
 ]
 # What each of them decides (the "primary decision" column of 6.1).
 CORE_DECISIONS = {
-    Cadence.WEEKLY_OPS_REVIEW: _("fix, assign, close or adjust the releases of"),
-    Cadence.MONTHLY_VALUE_REVIEW: _("scale, restrict, redesign or retire"),
-    Cadence.QUARTERLY_PORTFOLIO_REVIEW: _("fund, pause, consolidate or retire"),
+    Cadence.WEEKLY_OPS_REVIEW: _("fix / assign / close / adjust release"),
+    Cadence.MONTHLY_VALUE_REVIEW: _("scale / restrict / redesign / retire"),
+    Cadence.QUARTERLY_PORTFOLIO_REVIEW: _("fund / pause / consolidate / retire"),
 }
 # An incident has this long to change the roadmap before its silence is a gap (the incident
 # review meets weekly; a month is four chances).
@@ -126,7 +126,7 @@ def forum_decisions(facts: CapabilityFacts) -> Answer:
     for cadence in CORE_CADENCES:
         if cadence not in cadences:
             gaps.append(
-                gettext("No %(forum)s covers %(name)s: nobody is asked to %(decisions)s it.")
+                gettext("No %(forum)s covers %(name)s, so nobody takes its %(decisions)s decisions.")
                 % {
                     "forum": str(Cadence(cadence).label).lower(),
                     "name": name,
