@@ -49,6 +49,7 @@ def _layout(figure: go.Figure, title: str) -> go.Figure:
         plot_bgcolor="white",
         barmode="stack",
     )
+    # Ticks on the Mondays the points stand on (Plotly's own weekly ticks fall on Sundays).
     figure.update_xaxes(showgrid=False, tickformat="%d %b")
     return figure
 
@@ -80,9 +81,11 @@ def capability_trend(points: list[WeekPoint]) -> go.Figure:
             "overlaying": "y",
             "side": "right",
             "range": [0, 105],
+            "tickvals": [0, 25, 50, 75, 100],
             "showgrid": False,
         },
     )
+    figure.update_xaxes(tickvals=weeks)
     return _layout(figure, _("Open findings and score, week by week"))
 
 
@@ -100,7 +103,11 @@ def portfolio_trend(series: dict[str, list[WeekPoint]]) -> go.Figure:
                 "dash": ["solid", "dash", "dot"][index // 8 % 3],
             },
         )
-    figure.update_layout(yaxis={"title": _("Score"), "range": [0, 105], "gridcolor": "#eee"})
+    weeks = sorted({point.week for points in series.values() for point in points})
+    figure.update_layout(
+        yaxis={"title": _("Score"), "range": [0, 105], "tickvals": [0, 25, 50, 75, 100], "gridcolor": "#eee"}
+    )
+    figure.update_xaxes(tickvals=weeks)
     return _layout(figure, _("Hygiene score per capability, week by week"))
 
 

@@ -9,7 +9,7 @@ from hygiene import charts
 from hygiene.checks import CHECKS
 from hygiene.choices import SEVERITY_ORDER, Severity
 from hygiene.models import Finding, Run, Waiver
-from hygiene.services import can_waive
+from hygiene.services import can_waive, waiver_roles
 from portfolio.models import Capability
 
 TREND_WEEKS = 12
@@ -37,6 +37,15 @@ class FindingRow:
     @property
     def refs(self) -> list[dict]:
         return self.finding.refs
+
+    @property
+    def waived_by_roles(self) -> str:
+        """Who may waive it (shown to those who may not): the check's accountable roles."""
+        from productops.roles import Role
+
+        if self.finding.check_id not in CHECKS:
+            return ""
+        return ", ".join(sorted(str(Role(role).label) for role in waiver_roles(self.finding.check_id)))
 
 
 @dataclass
