@@ -37,7 +37,7 @@ class CapabilityFacts:
     decisions: list = field(default_factory=list)  # decisions of the window, newest first, annotated
     cited_contracts: list = field(default_factory=list)  # (decision, evidence link) citing a contract
     contracts: list = field(default_factory=list)  # contracts not retired
-    releases: list = field(default_factory=list)  # every release entry, annotated ``reviewed``
+    releases: list = field(default_factory=list)  # deployed releases, annotated ``reviewed``
     incidents: list = field(default_factory=list)  # annotated ``learning``
     closed_actions: list = field(default_factory=list)  # closed in the window, annotated ``proven``
     assumptions: list = field(default_factory=list)  # annotated ``review_count``
@@ -106,12 +106,12 @@ def readiness_facts(capabilities, *, today: datetime.date | None = None) -> dict
         .order_by("category", "metric_id")
     )
     releases = _group(
-        Release.objects.filter(capability_id__in=ids)
+        Release.objects.filter(capability_id__in=ids, deployed_date__lte=today)
         .annotate(reviewed=Exists(ImpactReview.objects.filter(release=OuterRef("pk"))))
         .order_by("-deployed_date", "-planned_date", "-pk")
     )
     incidents = _group(
-        Incident.objects.filter(capability_id__in=ids)
+        Incident.objects.filter(capability_id__in=ids, occurred_on__lte=today)
         .annotate(learning=Count("learning_items"))
         .order_by("-occurred_on", "-pk")
     )

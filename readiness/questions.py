@@ -243,7 +243,11 @@ def system_changes(facts: CapabilityFacts) -> Answer:
     """Which releases changed the system? Answered when at least one release has been deployed
     through the release calendar (the version trace) and every deployed release past its
     post-release review date has its impact review (anti-pattern "release invisibility")."""
-    deployed = [release for release in facts.releases if release.deployed_date]
+    deployed = [
+        release
+        for release in facts.releases
+        if release.deployed_date and release.deployed_date <= facts.today
+    ]
     gaps = []
     if not deployed:
         gaps.append(
