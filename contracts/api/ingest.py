@@ -27,6 +27,7 @@ from contracts.ingest import (
     observations_ingest,
 )
 from contracts.models import Observation
+from productops.api import AtomicWritesMixin
 
 # 10,000 rows of a few hundred bytes each; a body past this is refused before it is read.
 MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -101,7 +102,7 @@ class IngestErrorsSerializer(serializers.Serializer):
     errors = RowErrorSerializer(many=True)
 
 
-class ObservationIngestView(ListAPIView):
+class ObservationIngestView(AtomicWritesMixin, ListAPIView):
     """GET: one contract's observations (``?contract=`` required), newest period first.
     POST: upsert up to 10,000 observations, all or nothing."""
 

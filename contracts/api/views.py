@@ -15,7 +15,7 @@ from contracts.api.serializers import (
 )
 from contracts.filtersets import ContractFilterSet, SignalFilterSet
 from contracts.models import MetricContract, Signal
-from productops.api import CapabilityActivityPermission, CapabilityScopedViewSet
+from productops.api import AtomicWritesMixin, CapabilityActivityPermission, CapabilityScopedViewSet
 from productops.permissions import can_view
 from productops.roles import Activity
 
@@ -79,7 +79,7 @@ class CapabilityReadPermission(permissions.IsAuthenticated):
         return can_view(request.user, view.capability_of(obj))
 
 
-class SignalViewSet(viewsets.ReadOnlyModelViewSet):
+class SignalViewSet(AtomicWritesMixin, viewsets.ReadOnlyModelViewSet):
     """Threshold signals, open first. Raised and resolved only by the evaluation job."""
 
     queryset = Signal.objects.select_related("contract__capability", "action").prefetch_related(

@@ -15,6 +15,7 @@ from forums.forms.memos import month_from_text
 from forums.memos import MemoDecision, memos_visible_to
 from forums.models import Session, ValueMemo
 from portfolio.models import Capability
+from productops.api import AtomicWritesMixin
 
 
 class ValueMemoSerializer(serializers.ModelSerializer):
@@ -103,7 +104,7 @@ class MemoDecideSerializer(serializers.Serializer):
         ]
     )
 )
-class ValueMemoViewSet(viewsets.ReadOnlyModelViewSet):
+class ValueMemoViewSet(AtomicWritesMixin, viewsets.ReadOnlyModelViewSet):
     """Monthly value memos (playbook 8.4) of the capabilities the person may read, newest month
     first; ``?month=YYYY-MM`` and ``?capability=<slug>`` filter. Another capability's memo is a
     404; a move the person's roles do not allow is a 403; a move the memo's state does not allow

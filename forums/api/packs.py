@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from forums import pack_delivery
 from forums.access import get_session_for_user
 from forums.models import PackDelivery, ReviewPack
+from productops.api import AtomicWritesMixin
 
 
 class PackDeliverySerializer(serializers.ModelSerializer):
@@ -99,7 +100,7 @@ class SessionPackView(APIView):
         return Response(_payload(request, get_session_for_user(request.user, pk)))
 
 
-class SessionPackBuildView(APIView):
+class SessionPackBuildView(AtomicWritesMixin, APIView):
     """POST /api/v1/forum-sessions/{id}/pack/build/: build (or rebuild) the pack from the data as
     it is now; refused (409) once it was sent. Needs the right to change the forum."""
 
@@ -110,7 +111,7 @@ class SessionPackBuildView(APIView):
         return Response(_payload(request, session))
 
 
-class SessionPackSendView(APIView):
+class SessionPackSendView(AtomicWritesMixin, APIView):
     """POST /api/v1/forum-sessions/{id}/pack/send/: send the pack to the attendees now (built
     first if needed); refused (400) without a decision requested, (409) once sent."""
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from forums import portfolio_review as service
 from forums.choices import PortfolioDecision, PortfolioReviewState, ScorecardDimension
 from forums.models import PortfolioReview, ScorecardRow, Session
+from productops.api import AtomicWritesMixin
 
 
 class ScorecardRowSerializer(serializers.ModelSerializer):
@@ -111,7 +112,7 @@ class ScorecardRowFilterSet(django_filters.FilterSet):
         return queryset.exclude(decision="") if value else queryset.filter(decision="")
 
 
-class PortfolioReviewViewSet(viewsets.ReadOnlyModelViewSet):
+class PortfolioReviewViewSet(AtomicWritesMixin, viewsets.ReadOnlyModelViewSet):
     """Quarterly portfolio reviews, by quarter (``/portfolio-reviews/2026-Q4/``), each with the
     scorecard rows of the capabilities the reader holds a role on."""
 
@@ -159,7 +160,7 @@ class PortfolioReviewViewSet(viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data)
 
 
-class ScorecardRowViewSet(viewsets.ReadOnlyModelViewSet):
+class ScorecardRowViewSet(AtomicWritesMixin, viewsets.ReadOnlyModelViewSet):
     """One capability's row of a quarter's scorecard: rate a dimension, take the decision."""
 
     serializer_class = ScorecardRowSerializer

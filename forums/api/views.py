@@ -20,6 +20,7 @@ from forums.api.serializers import (
 from forums.filtersets import ForumFilterSet, SessionFilterSet
 from forums.models import Forum, Session
 from forums.services import forum_create, forum_update, session_update
+from productops.api import AtomicWritesMixin
 
 
 class ForumChangePermission(permissions.IsAuthenticated):
@@ -32,7 +33,7 @@ class ForumChangePermission(permissions.IsAuthenticated):
         return forum.can_be_changed_by(request.user)
 
 
-class ForumViewSet(viewsets.ModelViewSet):
+class ForumViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
     """The forums of the operating calendar. Created and changed through the same services as
     the pages; never deleted here (a forum's history stays)."""
 
@@ -64,7 +65,11 @@ class ForumViewSet(viewsets.ModelViewSet):
 
 
 class SessionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
+    AtomicWritesMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Sessions of the visible forums. They are created by the schedule; the decision requested
     and notes are written here, and the state moves through ``/mark-pack-sent/``, ``/start/``,

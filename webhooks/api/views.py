@@ -9,6 +9,7 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from productops.api import AtomicWritesMixin
 from productops.permissions import is_org_admin
 from webhooks import services
 from webhooks.api import serializers as s
@@ -23,7 +24,7 @@ class IsOrgAdmin(permissions.IsAuthenticated):
         return super().has_permission(request, view) and is_org_admin(request.user)
 
 
-class EndpointViewSet(viewsets.ModelViewSet):
+class EndpointViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
     """Webhook endpoints of the organisation. The secret is returned once, by create and by
     ``rotate-secret``; there is no delete (disable with ``active: false``; the log stays)."""
 
@@ -68,7 +69,7 @@ class DeliveryFilterSet(django_filters.FilterSet):
         fields = ["endpoint", "status", "event"]
 
 
-class DeliveryViewSet(viewsets.ReadOnlyModelViewSet):
+class DeliveryViewSet(AtomicWritesMixin, viewsets.ReadOnlyModelViewSet):
     """The delivery log, newest first: status, attempts, last response code and excerpt."""
 
     queryset = Delivery.objects.select_related("event").order_by("-created_at", "-pk")
