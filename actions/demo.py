@@ -3,10 +3,12 @@ their earlier closure evidence kept. State changes go through the model's moves,
 on each page is real. Idempotent: an action is keyed on its capability and its text."""
 
 import random
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from simple_history.signals import pre_create_historical_record
 
 from actions.choices import SourceKind, TriggerKind
 from actions.models import Action
@@ -389,12 +391,29 @@ def _pool(slug: str, capability) -> list[tuple]:
     return SPECIFIC.get(slug, []) + generic
 
 
+@contextmanager
+def _created_in_history_on(when):
+    """The action created inside enters its history dated ``when`` (the demo's past). The row is
+    written with that date: history rows are never updated afterwards (productops.audit)."""
+
+    def date_it(sender, history_instance, **kwargs):
+        if history_instance.history_type == "+":
+            history_instance.history_date = when
+
+    pre_create_historical_record.connect(date_it, sender=Action.history.model)
+    try:
+        yield
+    finally:
+        pre_create_historical_record.disconnect(date_it, sender=Action.history.model)
+
+
 def seed(context) -> None:
     started = timezone.now()
     today = timezone.localdate()
     for slug, capability in context.capabilities.items():
         # One random stream per capability: the demo is the same whatever other builders draw.
         rng = random.Random(f"actions-demo-{slug}")
+        ages = random.Random(f"actions-demo-ages-{slug}")
         pool = _pool(slug, capability)
         count = min(len(pool), rng.randint(12, 18))
         plans = (STATE_PLAN + [rng.choice(EXTRA_STATES) for _ in range(count)])[:count]
@@ -435,22 +454,22 @@ def seed(context) -> None:
                     "level": Decimal(level),
                     "periods": 2,
                 }
-            action = action_create(
-                capability=capability,
-                by=pm,
-                action=text,
-                owner=owner,
-                reviewer=reviewer,
-                due_date=due,
-                closure_criterion=criterion,
-                source_kind=kind,
-                source_signal=signal,
-                reopen_trigger=trigger,
-            )
-            _drive(action, plan, rng=rng, owner=owner, reviewer=reviewer, pm=pm, today=today)
             # Raised some days ago, so the open-by-age buckets have something in each.
-            raised = started - timedelta(days=rng.choice([2, 5, 10, 12, 20, 28, 40, 55]))
+            raised = started - timedelta(days=ages.choice([2, 5, 10, 12, 20, 28, 40, 55]))
+            with _created_in_history_on(raised):
+                action = action_create(
+                    capability=capability,
+                    by=pm,
+                    action=text,
+                    owner=owner,
+                    reviewer=reviewer,
+                    due_date=due,
+                    closure_criterion=criterion,
+                    source_kind=kind,
+                    source_signal=signal,
+                    reopen_trigger=trigger,
+                )
+            _drive(action, plan, rng=rng, owner=owner, reviewer=reviewer, pm=pm, today=today)
             Action.objects.filter(pk=action.pk).update(created_at=raised)
-            action.history.filter(history_type="+").update(history_date=raised)
     # The demo's notifications are recorded as delivered: loading it sends no e-mail.
     Notification.objects.filter(created_at__gte=started, sent_at__isnull=True).update(sent_at=timezone.now())

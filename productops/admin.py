@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from productops import audit
 from productops.models import ApiToken, QueuedJob, RoleAssignment, User
 
 
@@ -14,6 +15,16 @@ class RoleAssignmentInline(admin.TabularInline):
 @admin.register(User)
 class ProductOpsUserAdmin(UserAdmin):
     inlines = [RoleAssignmentInline]
+
+    def get_deleted_objects(self, objs, request):
+        """A person who acted in the audit history is listed as protected: the admin refuses to
+        delete them and says to deactivate the account (productops.audit)."""
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        acted = audit.people_in_the_history(objs)
+        protected = list(protected) + [
+            audit.person_in_history_message(person) for person in objs if person.pk in acted
+        ]
+        return deleted, counts, perms_needed, protected
 
 
 @admin.register(RoleAssignment)

@@ -25,6 +25,18 @@ def test_no_one_may_change_delete_or_add_decisions_in_the_admin(rf, superuser):
     assert not admin.has_delete_permission(request)
     assert not admin.has_add_permission(request)
     assert admin.has_view_permission(request)
+    assert "delete_selected" not in admin.get_actions(request)
+
+
+def test_the_admin_has_no_add_page_for_decisions(client_for, superuser, capability):
+    client = client_for(superuser)
+    url = reverse("admin:decisions_decision_add")
+    assert client.get(url).status_code == 403
+    response = client.post(
+        url, {"capability": capability.pk, "type": "scale", "decision": "Scale", "owner": superuser.pk}
+    )
+    assert response.status_code == 403
+    assert not Decision.objects.exists()
 
 
 def test_the_change_view_is_read_only_and_refuses_a_post(client_for, superuser, record):
@@ -33,8 +45,10 @@ def test_the_change_view_is_read_only_and_refuses_a_post(client_for, superuser, 
     url = reverse("admin:decisions_decision_change", args=[decision.pk])
     page = client.get(url)
     assert page.status_code == 200
-    assert decision.decision in page.content.decode()
-    assert 'name="_save"' not in page.content.decode()
+    html = page.content.decode()
+    assert decision.decision in html
+    assert 'name="_save"' not in html and 'name="decision"' not in html  # shown, not a field
+    assert "deletelink" not in html
     response = client.post(url, {"decision": "Scale everywhere", "type": "scale"})
     assert response.status_code == 403
     assert Decision.objects.get(pk=decision.pk).decision == decision.decision
@@ -55,6 +69,7 @@ def test_the_admin_cannot_delete_a_decision(client_for, superuser, record):
     )
     assert Decision.objects.filter(pk=decision.pk).exists()
     assert response.status_code in (200, 302)
+    assert [row.history_type for row in Decision.history.filter(id=decision.pk)] == ["+"]
 
 
 def test_the_changelist_marks_decisions_without_evidence(client_for, superuser, record):

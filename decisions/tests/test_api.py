@@ -93,17 +93,24 @@ def test_a_decision_is_read_by_its_readable_id(api_for, pm, record):
 
 
 @pytest.mark.parametrize("method", ["put", "patch", "delete"])
-def test_a_decision_is_never_changed_or_deleted_through_the_api(api_for, make_person, record, method):
-    decision = record()
-    admin = make_person("ai_pm")
-    admin.is_superuser = True
-    admin.save()
+@pytest.mark.parametrize("who", ["organisation admin", "superuser"])
+def test_a_decision_is_never_changed_or_deleted_through_the_api(api_for, make_person, record, method, who):
+    decision = record(evidence=["https://wiki.bank.example/kyc-memo"])
+    admin = make_person("ai_pm")  # organisation-wide AI PM: A/R on the charter and the decision log
+    if who == "superuser":
+        admin.is_superuser = admin.is_staff = True
+        admin.save()
     response = getattr(api_for(admin), method)(
         f"{URL}{decision.readable_id}/", body(decision.capability, decision="Scale everywhere"), format="json"
     )
     assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert method.upper() in response.json()["detail"]
+    assert not {"PUT", "PATCH", "DELETE"} & set(response["Allow"].split(", "))
     stored = Decision.objects.get(pk=decision.pk)
     assert stored.decision == decision.decision and stored.type == decision.type
+    assert [link.url for link in stored.evidence_links.all()] == ["https://wiki.bank.example/kyc-memo"]
+    assert [row.history_type for row in stored.history.all()] == ["+"]
 
 
 def test_the_pm_records_a_decision_with_evidence_ids(api_for, pm, capability, record):

@@ -1,9 +1,11 @@
 """A recorded decision is never edited or deleted, whichever path tries."""
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 
 from decisions.models import Decision, EvidenceLink
+from decisions.services import decision_supersede
 from productops.errors import DomainError
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +91,45 @@ def test_on_postgresql_raw_sql_cannot_update_or_delete_a_decision(record):
         _raw("DELETE FROM decisions_evidencelink WHERE id = %s", [link.pk])
     assert Decision.objects.get(pk=decision.pk).decision == ORIGINAL
     assert EvidenceLink.objects.get(pk=link.pk).url == "https://wiki.bank.example/kyc-memo"
+
+
+ON_POSTGRESQL = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="The append-only triggers exist on PostgreSQL only."
+)
+
+
+@ON_POSTGRESQL
+def test_on_postgresql_the_orm_cannot_rewrite_a_decision_past_the_model_guards(record):
+    """Code that goes around ``AppendOnlyModel`` (the bare queryset, ``Model.save_base``) meets the
+    trigger: the error is raised and the row is as recorded."""
+    decision = record()
+    decision.decision = "Scale everywhere"
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        decision.save_base(force_update=True)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        Decision.objects.filter(pk=decision.pk)._raw_delete(connection.alias)
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        Decision.history.filter(id=decision.pk).update(decision="Scale everywhere")
+    assert Decision.objects.get(pk=decision.pk).decision == ORIGINAL
+    assert [row.decision for row in Decision.history.filter(id=decision.pk)] == [ORIGINAL]
+
+
+@ON_POSTGRESQL
+def test_on_postgresql_superseding_still_works_and_is_in_the_history(record, pm):
+    """Supersession is the newer row pointing to the older one: the old row is never updated,
+    so the trigger lets it through."""
+    old = record()
+    new = decision_supersede(old=old, by=pm, decision="Scale to every retail entity")
+    assert new.supersedes_id == old.pk
+    assert Decision.objects.get(pk=old.pk).successor == new
+    assert [(row.history_type, row.history_user) for row in Decision.history.filter(id=new.pk)] == [("+", pm)]
+    assert [row.history_type for row in Decision.history.filter(id=old.pk)] == ["+"]
+
+
+def test_deleting_the_capability_or_a_person_keeps_their_decisions(record, pm):
+    decision = record()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        decision.capability.delete()
+    with pytest.raises(ProtectedError), transaction.atomic():
+        pm.delete()
+    assert Decision.objects.get(pk=decision.pk).owner == pm
