@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from math import isfinite
 
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
@@ -67,9 +68,16 @@ GRAINS = frozenset(Grain.values)
 # Column sizes of the observation table: a longer text would make the database refuse the batch.
 KEY_MAX = Observation._meta.get_field("cohort_key").max_length
 SOURCE_MAX = Observation._meta.get_field("source").max_length
+# PostgreSQL stores no NUL character in text or JSON: a row holding one is refused, naming it.
+NUL = "\x00"
 SAMPLE_MAX = 2_147_483_647  # PositiveIntegerField on PostgreSQL
 # Set by the CSV reader on a line with more cells than the header has columns.
 EXTRA_CELLS = "__cells__"
+
+
+def _nul_refused() -> str:
+    return str(ProhibitNullCharactersValidator.message)
+
 
 # The columns a clean row carries, in this order (the staging table and COPY use the same order).
 COLUMNS = (
@@ -195,7 +203,8 @@ class RowValidator:
                     wanted.add(metric)
         if not wanted:
             return
-        found = MetricContract.objects.filter(metric_id__in=wanted).values_list(
+        # A NUL cannot be in a stored metric id (and PostgreSQL refuses it in a query).
+        found = MetricContract.objects.filter(metric_id__in=[m for m in wanted if NUL not in m]).values_list(
             "metric_id", "id", "capability_id", "cohort_dimensions"
         )
         for metric, pk, capability_id, dimensions in found:
@@ -299,6 +308,8 @@ class RowValidator:
                 add(index, "contract", _("Name the contract by its metric id."))
             elif type(metric) is not str:
                 add(index, "contract", _("Give the contract’s metric id as text."))
+            elif NUL in metric:
+                add(index, "contract", _nul_refused())
             else:
                 contract = contracts.get(metric)
                 if contract is None:
@@ -374,6 +385,8 @@ class RowValidator:
                 add(index, "source", _("Give the source as text."))
             elif len(source) > SOURCE_MAX:
                 add(index, "source", _("At most %(max)d characters.") % {"max": SOURCE_MAX})
+            elif NUL in source:
+                add(index, "source", _nul_refused())
 
             if contract is None or period is None or ckey is None or vkey is None:
                 continue
@@ -471,6 +484,10 @@ class RowValidator:
             )
             ok = False
         for key, item in mapping.items():
+            if NUL in key or (type(item) is str and NUL in item):
+                add(index, name, _nul_refused())
+                ok = False
+                continue
             if not key or "=" in key or "|" in key:
                 add(index, name, _("“%(key)s” is not a valid name (no “=” or “|”).") % {"key": key})
                 ok = False

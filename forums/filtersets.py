@@ -2,6 +2,7 @@ import django_filters
 
 from forums.choices import Cadence, SessionState
 from forums.models import Forum, Session
+from productops.filters import MomentFilter
 
 
 class ForumFilterSet(django_filters.FilterSet):
@@ -15,8 +16,8 @@ class ForumFilterSet(django_filters.FilterSet):
 
 class SessionFilterSet(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=SessionState.choices)
-    after = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="gte")
-    before = django_filters.IsoDateTimeFilter(field_name="scheduled_at", lookup_expr="lt")
+    after = MomentFilter(field_name="scheduled_at", lookup_expr="gte")
+    before = MomentFilter(field_name="scheduled_at", lookup_expr="lt")
 
     class Meta:
         model = Session

@@ -9,7 +9,7 @@ severity (15.1) says what must happen before it closes.
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -447,6 +447,10 @@ class Incident(ReadableIdModel, TrackedModel):
             require_change(by, Activity.INCIDENT_LEARNING, row.capability_id)
         if not sample_size or sample_size < 1:
             raise DomainError(gettext("A watchlist entry needs a sample size."), field="sample_size")
+        try:  # the column's own bounds (a sample past 2,147,483,647 does not fit)
+            self._meta.get_field("watchlist_sample_size").run_validators(sample_size)
+        except ValidationError as error:
+            raise DomainError(error.messages[0], field="sample_size") from error
         row.on_watchlist = True
         row.watchlist_sample_size = sample_size
         row._save(by, gettext("Put on the watchlist"))

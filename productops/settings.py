@@ -206,7 +206,13 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
-        "rest_framework.filters.SearchFilter",
+        "productops.filters.SearchFilter",
+    ],
+    # DRF's, refusing text PostgreSQL cannot store as a 400 naming the field (productops/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "productops.parsers.JSONParser",
+        "productops.parsers.FormParser",
+        "productops.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,

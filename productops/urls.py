@@ -22,6 +22,8 @@ api_patterns = [
 
 # A lost database answers 503 with a clear message (JSON for the API); any other error is a 500.
 handler500 = "productops.views.server_error"
+# An /api/ address that matches no route answers JSON, as the API's own 404s do.
+handler404 = "productops.views.page_not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),

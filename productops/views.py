@@ -51,6 +51,14 @@ def healthz(request):
     return JsonResponse({"database": "ok", "broker": broker_state(), "queued_jobs": waiting})
 
 
+def page_not_found(request, exception):
+    """``handler404``: under /api/ the answer is JSON like every other API error (an id that
+    cannot be an id, such as ``/api/v1/contracts/a.b/``, never reaches a view); people get the page."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 # Seconds a client is asked to wait before trying again while the database is away.
 RETRY_AFTER_SECONDS = 5
 

@@ -33,9 +33,16 @@ from productops.api import AtomicWritesMixin
 MAX_BODY_BYTES = 32 * 1024 * 1024
 
 
+def batch_refused(message: str) -> IngestRejected:
+    """A refusal of the whole body (no row to name), in the shape of every ingest 400."""
+    return IngestRejected([{"row": None, "field": "non_field_errors", "error": message}])
+
+
 class ObservationRowsParser(BaseParser):
     """JSON with the standard library in one call. NaN and Infinity are parsed, then refused by
-    validation with the row and field they sit in (rather than a parse error for the whole body)."""
+    validation with the row and field they sit in (rather than a parse error for the whole body).
+    A body too large or not JSON is refused as ``{"errors": [...]}`` like a bad row, the one 400
+    this endpoint documents."""
 
     media_type = "application/json"
 
@@ -43,16 +50,14 @@ class ObservationRowsParser(BaseParser):
         request = (parser_context or {}).get("request")
         length = int(request.META.get("CONTENT_LENGTH") or 0) if request is not None else 0
         if length > MAX_BODY_BYTES:
-            raise exceptions.ParseError(
+            raise batch_refused(
                 _("The body is larger than %(max)d MB; send at most %(rows)s rows a request.")
                 % {"max": MAX_BODY_BYTES // (1024 * 1024), "rows": f"{MAX_ROWS_PER_REQUEST:,}"}
             )
         try:
             return json.loads(stream.read() if stream is not None else b"")
         except (ValueError, UnicodeDecodeError) as error:
-            raise exceptions.ParseError(
-                _("The body is not valid JSON: %(error)s") % {"error": error}
-            ) from error
+            raise batch_refused(_("The body is not valid JSON: %(error)s") % {"error": error}) from error
 
 
 class ObservationRowSerializer(serializers.Serializer):
@@ -190,19 +195,11 @@ class ObservationIngestView(AtomicWritesMixin, ListAPIView):
     def _ingest(self, request):
         rows = request.data
         if not isinstance(rows, list):
-            raise IngestRejected(
-                [{"row": None, "field": "non_field_errors", "error": _("Send a JSON list of observations.")}]
-            )
+            raise batch_refused(_("Send a JSON list of observations."))
         if len(rows) > MAX_ROWS_PER_REQUEST:
-            raise IngestRejected(
-                [
-                    {
-                        "row": None,
-                        "field": "non_field_errors",
-                        "error": _("At most %(max)s rows a request; this one has %(count)s. Split the batch.")
-                        % {"max": f"{MAX_ROWS_PER_REQUEST:,}", "count": f"{len(rows):,}"},
-                    }
-                ]
+            raise batch_refused(
+                _("At most %(max)s rows a request; this one has %(count)s. Split the batch.")
+                % {"max": f"{MAX_ROWS_PER_REQUEST:,}", "count": f"{len(rows):,}"}
             )
         result = observations_ingest(rows, user=request.user)
         return Response(

@@ -1,5 +1,6 @@
 """POST /api/v1/observations/: bulk ingest over HTTP, the same rules as contracts.ingest."""
 
+import datetime
 import json
 
 import pytest
@@ -8,7 +9,7 @@ from django.test import Client
 from contracts.ingest import MAX_ROWS_PER_REQUEST
 from contracts.models import Observation
 from contracts.tests.factories import MetricContractFactory
-from contracts.tests.test_ingest import daily_rows, ingest_urlconf, make_row
+from contracts.tests.test_ingest import MONDAY, daily_rows, ingest_urlconf, make_row
 
 pytestmark = pytest.mark.django_db
 
@@ -203,3 +204,32 @@ def test_the_openapi_schema_documents_the_list_body_and_both_answers(api_for, pm
     )
     row = schema["components"]["schemas"]["ObservationRow"]
     assert {"contract", "period_start", "value", "sample_size"} <= set(row["required"])
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"contract": "cc_agent_assist\x00"}, "contract"),
+        ({"cohort": {"intent": "bill\x00ing"}}, "cohort"),
+        ({"cohort": {"in\x00tent": "billing"}}, "cohort"),
+        ({"version_set": {"prompt": "v\x00"}}, "version_set"),
+        ({"source": "crm\x00"}, "source"),
+    ],
+)
+def test_text_with_a_nul_character_is_refused_naming_row_and_field(api_for, pm, contract, change, field):
+    # Found by the API fuzzer: PostgreSQL stores no NUL, and the batch failed in the database (500).
+    next_day = (MONDAY + datetime.timedelta(days=1)).isoformat()
+    rows = [make_row(contract), {**make_row(contract, period_start=next_day), **change}]
+    response = post(api_for(pm), rows)
+    assert response.status_code == 400
+    assert {(error["row"], error["field"]) for error in response.json()["errors"]} == {(2, field)}
+    assert not Observation.objects.exists()
+
+
+def test_a_body_that_is_not_utf8_is_refused_in_the_shape_of_every_ingest_error(api_for, pm):
+    # Found by the API fuzzer: the parser answered {"detail": ...}, not the documented {"errors": [...]}.
+    response = api_for(pm).post(URL, b"\xb1", content_type="application/json")
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["row"] is None and error["field"] == "non_field_errors"
+    assert "not valid JSON" in error["error"]

@@ -2,7 +2,6 @@
 (``generate``, ``edit``, ``send``, ``decide``) through the same services as the pages."""
 
 from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -11,10 +10,10 @@ from rest_framework.response import Response
 from assumptions.choices import AssumptionStatus
 from decisions.choices import DecisionType
 from forums import memos as memo_services
+from forums.api.serializers import VisibleCapabilityField, VisibleSessionField
 from forums.forms.memos import month_from_text
 from forums.memos import MemoDecision, memos_visible_to
-from forums.models import Session, ValueMemo
-from portfolio.models import Capability
+from forums.models import ValueMemo
 from productops.api import AtomicWritesMixin
 
 
@@ -51,9 +50,9 @@ class ValueMemoSerializer(serializers.ModelSerializer):
 
 
 class MemoGenerateSerializer(serializers.Serializer):
-    capability = serializers.SlugField(help_text="The capability's slug.")
+    capability = VisibleCapabilityField(help_text="The capability's slug.")
     month = serializers.CharField(help_text="The month reviewed, YYYY-MM.")
-    session = serializers.IntegerField(required=False, allow_null=True)
+    session = VisibleSessionField(required=False, allow_null=True)
 
     def validate_month(self, value):
         month = month_from_text(value)
@@ -130,19 +129,13 @@ class ValueMemoViewSet(AtomicWritesMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def generate(self, request):
         """Generate (or regenerate, while a draft) the memo of a capability and month."""
-        body = MemoGenerateSerializer(data=request.data)
+        body = MemoGenerateSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
-        capability = get_object_or_404(
-            Capability.objects.visible_to(request.user), slug=body.validated_data["capability"]
-        )
-        session = None
-        if body.validated_data.get("session"):
-            session = get_object_or_404(
-                Session.objects.visible_to(request.user).select_related("forum"),
-                pk=body.validated_data["session"],
-            )
         memo = memo_services.memo_generate(
-            capability=capability, month=body.validated_data["month"], session=session, by=request.user
+            capability=body.validated_data["capability"],
+            month=body.validated_data["month"],
+            session=body.validated_data.get("session"),
+            by=request.user,
         )
         return self._answer(memo, status.HTTP_201_CREATED)
 

@@ -13,8 +13,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from forums import portfolio_review as service
+from forums.api.serializers import VisibleSessionField
 from forums.choices import PortfolioDecision, PortfolioReviewState, ScorecardDimension
-from forums.models import PortfolioReview, ScorecardRow, Session
+from forums.models import PortfolioReview, ScorecardRow
 from productops.api import AtomicWritesMixin
 
 
@@ -57,7 +58,7 @@ class PortfolioReviewSerializer(serializers.ModelSerializer):
 
 class PortfolioReviewOpenInput(serializers.Serializer):
     quarter = serializers.CharField(max_length=7)
-    session = serializers.IntegerField(required=False, allow_null=True)
+    session = VisibleSessionField(required=False, allow_null=True)
 
 
 class ScorecardRateInput(serializers.Serializer):
@@ -137,16 +138,12 @@ class PortfolioReviewViewSet(AtomicWritesMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=False, methods=["post"])
     def open(self, request):
         """Open (or bring up to date) a quarter's review; idempotent."""
-        data = PortfolioReviewOpenInput(data=request.data)
+        data = PortfolioReviewOpenInput(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        session = None
-        if data.validated_data.get("session"):
-            session = get_object_or_404(
-                Session.objects.visible_to(request.user).select_related("forum"),
-                pk=data.validated_data["session"],
-            )
         review = service.portfolio_review_open(
-            quarter=data.validated_data["quarter"], session=session, by=request.user
+            quarter=data.validated_data["quarter"],
+            session=data.validated_data.get("session"),
+            by=request.user,
         )
         fresh = self.get_queryset().get(pk=review.pk)
         return Response(self.get_serializer(fresh).data, status=status.HTTP_200_OK)

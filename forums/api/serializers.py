@@ -1,10 +1,37 @@
 from django.contrib.auth import get_user_model
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from decisions.choices import DecisionType
 from forums.models import Forum, Session, SessionOutcome
 from portfolio.models import Capability
 from productops.roles import Role
+
+
+def _person(serializer_field):
+    request = serializer_field.context.get("request")
+    return request.user if request else None
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class VisibleCapabilityField(serializers.SlugRelatedField):
+    """A capability by slug, in a move's input: one the person holds no role on reads as unknown
+    (a 400 naming the field, as any input that names no record)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="slug", **kwargs)
+
+    def get_queryset(self):
+        return Capability.objects.visible_to(_person(self))
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleSessionField(serializers.PrimaryKeyRelatedField):
+    """A forum session by id, in a move's input; one of a forum the person cannot read is unknown."""
+
+    def get_queryset(self):
+        return Session.objects.visible_to(_person(self)).select_related("forum")
 
 
 class ForumSerializer(serializers.ModelSerializer):

@@ -129,7 +129,8 @@ def test_another_capabilitys_pm_is_told_nothing_exists(client_for, api_for, outs
     assert api.get(f"/api/v1/value-memos/{sent.pk}/").status_code == 404
     assert api.post(f"/api/v1/value-memos/{sent.pk}/decide/", {}, format="json").status_code == 404
     body = {"capability": world["capability"].slug, "month": "2026-03"}
-    assert api.post("/api/v1/value-memos/generate/", body, format="json").status_code == 404
+    refused = api.post("/api/v1/value-memos/generate/", body, format="json")
+    assert refused.status_code == 400 and "does not exist" in refused.json()["capability"][0]
     assert api.get("/api/v1/value-memos/").json()["results"] == []
     assert not Decision.objects.exists()
 
@@ -456,3 +457,11 @@ def test_generating_without_a_session_from_the_page(client_for, pm, world):
     )
     assert response.status_code == 302
     assert ValueMemo.objects.get().session is None
+
+
+def test_generating_with_a_session_that_does_not_exist_is_a_400_naming_it(api_for, pm, world):
+    # Found by the API fuzzer: an unknown session id in the body answered an undocumented 404.
+    body = {"capability": world["capability"].slug, "month": "2026-03", "session": 999_999}
+    answer = api_for(pm).post("/api/v1/value-memos/generate/", body, format="json")
+    assert answer.status_code == 400 and "does not exist" in answer.json()["session"][0]
+    assert not ValueMemo.objects.exists()

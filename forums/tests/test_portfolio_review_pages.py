@@ -454,3 +454,12 @@ def test_the_api_actions_refuse_get_viewers_and_outsiders(
     assert api_for(outsider).post(url, body, format="json").status_code == expected
     row = row_of(review, capability)
     assert row.ratings["net_value"]["rating"] is None and row.decision == ""
+
+
+def test_opening_with_a_session_that_does_not_exist_is_a_400_naming_it(api_for, executive, capability):
+    # Found by the API fuzzer: an unknown session id in the body answered an undocumented 404.
+    answer = api_for(executive).post(
+        "/api/v1/portfolio-reviews/open/", {"quarter": QUARTER, "session": 999_999}, format="json"
+    )
+    assert answer.status_code == 400 and "does not exist" in answer.json()["session"][0]
+    assert not PortfolioReview.objects.exists()

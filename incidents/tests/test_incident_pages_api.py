@@ -120,3 +120,14 @@ def test_list_query_count_is_constant(report, ops, client_for, django_assert_num
         response = client.get(reverse("incidents:incident-list"))
     assert response.content.decode().count("data-incident=") == 20
     assert ">19<" in response.content.decode()  # recurrences counted on the capability
+
+
+def test_a_watchlist_sample_too_large_to_store_is_a_400_naming_it(report, ops, api_for):
+    # Found by the API fuzzer: 12,349,226,561 passed the serializer and the database refused it (500).
+    incident = report(severity="sev4")
+    url = f"/api/v1/incidents/{incident.readable_id}/watchlist/"
+    answer = api_for(ops).post(url, {"sample_size": 12_349_226_561}, format="json")
+    assert answer.status_code == 400 and "sample_size" in answer.json()
+    incident.refresh_from_db()
+    assert not incident.on_watchlist and incident.watchlist_sample_size is None
+    assert api_for(ops).post(url, {"sample_size": 2_147_483_647}, format="json").status_code == 200
