@@ -408,8 +408,13 @@ def memo_decide(
     from assumptions.models import Assumption
     from decisions.services import decision_record
 
+    # Every right the decision needs is checked before its input, so a person who may not take it
+    # is refused at once (403) rather than told to fix a form they could never submit.
     require_change(by, ACTIVITY, memo.capability)
+    require_change(by, Activity.DECISION_LOG, memo.capability)
     fresh = _lock(memo)
+    if (fresh.fields or {}).get("assumption_update"):
+        require_change(by, Activity.ASSUMPTION_LEDGER, fresh.capability)
     if not fresh.is_sent:
         raise TransitionNotAllowed(
             gettext("Send the memo before the forum decides on it: the decision rests on the memo as sent."),
