@@ -10,7 +10,7 @@ class ProductOpsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth import get_user_model
 
-        from productops import audit
+        from productops import audit, checks  # noqa: F401  (checks: registers the system checks)
 
         # The audit history is append-only (productops.audit): every history table gets its
         # trigger after each migrate, and a person who acted in it is never deleted.
