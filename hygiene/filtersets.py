@@ -2,6 +2,7 @@ import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from decisions.filtersets import CapabilitySlugFilter
 from hygiene.checks import CHECKS
 from hygiene.choices import Severity
 from hygiene.models import Finding
@@ -17,7 +18,7 @@ def _visible_capabilities(request):
 class FindingFilterSet(django_filters.FilterSet):
     """The filters of ``/api/v1/hygiene-findings/``."""
 
-    capability = django_filters.ModelMultipleChoiceFilter(
+    capability = CapabilitySlugFilter(
         label=_("Capability"),
         field_name="run__capability__slug",
         queryset=_visible_capabilities,

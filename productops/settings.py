@@ -241,6 +241,7 @@ SPECTACULAR_SETTINGS = {
         "ContractStatusEnum": "contracts.choices.ContractStatus",
         "SignalLevelEnum": "contracts.choices.SignalLevel",
         "RoleEnum": "productops.roles.Role",
+        "FindingSeverityEnum": "hygiene.choices.Severity",
         "ReleaseStateEnum": "releases.choices.ReleaseState",
         "ImpactDecisionEnum": "releases.choices.ImpactDecision",
         "BacklogStatusEnum": "portfolio.choices.BacklogStatus",
