@@ -21,6 +21,7 @@ NAVIGATION = [
     (_("Forums"), "forums:calendar", "/forums/"),
     (_("Boards"), "boards:index", "/boards/"),
     (_("Hygiene"), "hygiene:index", "/hygiene/"),
+    (_("Readiness"), "readiness:index", "/readiness/"),
 ]
 
 

@@ -127,3 +127,9 @@ def test_the_readiness_page_asks_the_same_number_of_queries_as_records_grow(
         w.proven_action(built.capability, built.person)
     with django_assert_num_queries(len(first.captured_queries)):
         client.get(url)
+
+
+def test_the_header_navigation_leads_to_operating_readiness(client_for, built, viewer):
+    page = client_for(viewer).get(reverse("portfolio:capability-list")).content.decode()
+    navigation = page[page.index("<nav") : page.index("</nav>")]
+    assert f'href="{reverse("readiness:index")}"' in navigation and ">Readiness</a>" in navigation
