@@ -49,7 +49,17 @@ class PrivateRedis:
     def start(self):
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
-                ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                [
+                    "redis-server",
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -120,9 +130,20 @@ def start_worker(broker, tmp_path) -> Worker:
     node = f"{broker.queue}@localhost"
     log_path = tmp_path / "worker.log"
     command = [sys.executable, "-m", "celery", "-A", "productops", "worker", "-Q", broker.queue, "-n", node]
-    command += ["--concurrency", "1", "--pool", "prefork", "--without-gossip", "--without-mingle", "-l", "info"]
+    command += [
+        "--concurrency",
+        "1",
+        "--pool",
+        "prefork",
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        "info",
+    ]
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     return Worker(process, node, log_path)
 
 
@@ -164,11 +185,18 @@ def test_with_redis_down_writes_succeed_jobs_wait_and_run_when_it_is_back(
     assert client.get(api_contract.get_absolute_url()).status_code == 200
     assert api.get("/api/v1/observations/", {"contract": api_contract.metric_id}).status_code == 200
     health = client.get("/healthz")
-    assert (health.status_code, health.json()) == (200, {"database": "ok", "broker": "down", "queued_jobs": 2})
+    assert (health.status_code, health.json()) == (
+        200,
+        {"database": "ok", "broker": "down", "queued_jobs": 2},
+    )
     waiting = list(QueuedJob.objects.values_list("task", "args", "kwargs"))
     assert waiting == [
         ("contracts.tasks.import_observations_file", [job.pk], {}),
-        ("contracts.tasks.evaluate_contracts", [], {"contract_ids": [api_contract.pk], "since": "2026-06-09"}),
+        (
+            "contracts.tasks.evaluate_contracts",
+            [],
+            {"contract_ids": [api_contract.pk], "since": "2026-06-09"},
+        ),
     ]
     # Draining while it is still down keeps every job, and says why.
     out = _drain_command()
@@ -213,7 +241,9 @@ def _drain_command() -> str:
 def test_a_worker_that_starts_drains_the_outbox(broker, tmp_path, pm, capability):
     """The worker's start (often: the machine or Redis came back) queues what waited."""
     contract = make_contract(capability, required_cuts=[])
-    QueuedJob.objects.create(task="contracts.tasks.evaluate_contracts", kwargs={"contract_ids": [contract.pk]})
+    QueuedJob.objects.create(
+        task="contracts.tasks.evaluate_contracts", kwargs={"contract_ids": [contract.pk]}
+    )
     worker = start_worker(broker, tmp_path)
     wait_until(lambda: not QueuedJob.objects.exists(), worker, what="the outbox drained")
     wait_until(
