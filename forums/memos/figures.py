@@ -152,15 +152,21 @@ def contract_figures(contracts, *, month_start: datetime.date, today: datetime.d
         cut_levels[contract_id].append((period, cut, level))
 
     baselines = {pk: _baseline_window(history[pk], by_id[pk].grain, month_start) for pk in by_id}
-    windows = Q()
+    # One OR branch per distinct (grains, window), not per contract: most contracts share last
+    # month and this month, and many their baseline; hundreds of branches made PostgreSQL plan
+    # (and JIT-compile) one filter per contract.
+    contracts_by_window: dict[tuple, list[int]] = defaultdict(list)
     for pk, contract in by_id.items():
-        feeding = FEEDING_GRAINS[contract.grain]
-        windows |= Q(
-            contract_id=pk, grain__in=feeding, period_start__gte=previous_start, period_start__lt=month_end
-        )
+        feeding = tuple(sorted(FEEDING_GRAINS[contract.grain]))
+        contracts_by_window[(feeding, previous_start, month_end)].append(pk)
         if baselines[pk] is not None:
             start, end, _n = baselines[pk]
-            windows |= Q(contract_id=pk, grain__in=feeding, period_start__gte=start, period_start__lt=end)
+            contracts_by_window[(feeding, start, end)].append(pk)
+    windows = Q(pk__in=[])
+    for (feeding, start, end), contract_ids in contracts_by_window.items():
+        windows |= Q(
+            contract_id__in=contract_ids, grain__in=feeding, period_start__gte=start, period_start__lt=end
+        )
     groups: dict[int, dict[str, list]] = {pk: {"baseline": [], "previous": [], "month": []} for pk in by_id}
     for contract_id, period, cohort, value, numerator, denominator, sample in Observation.objects.filter(
         windows
