@@ -41,7 +41,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from server import NotPostgres, database_urls
 
 BENCH_DB = "productops_bench_boards"
 SCALE = 1_000_000
@@ -58,18 +59,11 @@ def refuse(message: str) -> None:
     sys.exit(2)
 
 
-def database_urls(use_current: bool) -> tuple[str, str]:
-    """(the server's maintenance URL, the URL the bench reads), from DATABASE_URL."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        refuse(
-            "PostgreSQL only: set DATABASE_URL=postgres://user@host:5432/name (SQLite figures mean nothing)."
-        )
-    parts = urlsplit(url)
-    maintenance = urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
-    if use_current:
-        return maintenance, url
-    return maintenance, urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", parts.query, ""))
+def bench_database_urls(use_current: bool) -> tuple[str, str]:
+    try:
+        return database_urls(BENCH_DB, use_current)
+    except NotPostgres as error:
+        refuse(str(error))
 
 
 def recreate_database(maintenance_url: str, drop_only: bool = False) -> None:
@@ -304,7 +298,7 @@ def main(argv) -> int:
     parser.add_argument("--capability", default="", help="pass ?capability=SLUG to every board")
     parser.add_argument("--profile", action="append", default=[], metavar="NAME")
     args = parser.parse_args(argv)
-    maintenance_url, url = database_urls(args.use_current_db)
+    maintenance_url, url = bench_database_urls(args.use_current_db)
     media = tempfile.TemporaryDirectory(prefix="bench_boards_")
     if not args.use_current_db:
         recreate_database(maintenance_url)

@@ -42,9 +42,17 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-from server import ROOT, ServerDidNotStart, free_port, start_gunicorn, stop_server, wait_until_idle
+from server import (
+    ROOT,
+    NotPostgres,
+    ServerDidNotStart,
+    database_urls,
+    free_port,
+    start_gunicorn,
+    stop_server,
+    wait_until_idle,
+)
 
 BENCH_DB = "productops_bench_load"
 SCALE = 1_000_000
@@ -64,16 +72,11 @@ def refuse(message: str) -> None:
     sys.exit(2)
 
 
-def database_urls(use_current: bool) -> tuple[str, str]:
-    """(the server's maintenance URL, the URL the server reads), from DATABASE_URL."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        refuse("PostgreSQL only: set DATABASE_URL=postgres://user@host:5432/name.")
-    parts = urlsplit(url)
-    maintenance = urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
-    if use_current:
-        return maintenance, url
-    return maintenance, urlunsplit((parts.scheme, parts.netloc, f"/{BENCH_DB}", parts.query, ""))
+def bench_database_urls(use_current: bool) -> tuple[str, str]:
+    try:
+        return database_urls(BENCH_DB, use_current)
+    except NotPostgres as error:
+        refuse(str(error))
 
 
 def ensure_database(maintenance_url: str, fresh: bool) -> None:
@@ -268,7 +271,7 @@ def main(argv) -> int:
     parser.add_argument("--seconds", type=int, default=SECONDS)
     args = parser.parse_args(argv)
 
-    maintenance_url, url = database_urls(args.use_current_db)
+    maintenance_url, url = bench_database_urls(args.use_current_db)
     broker = broker_url()
     queue = f"bench_load_{uuid.uuid4().hex[:8]}"
     if not args.use_current_db:

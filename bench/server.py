@@ -1,14 +1,34 @@
-"""What the benchmarks that drive a real server share: a free port on 127.0.0.1, gunicorn
-serving ProductOps there until /healthz answers, and stopping it."""
+"""What the benchmarks share: the PostgreSQL database a bench works in, and, for those that drive
+a real server, a free port on 127.0.0.1, gunicorn serving ProductOps there until /healthz
+answers, and stopping it."""
 
 import http.client
+import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class NotPostgres(ValueError):
+    """DATABASE_URL does not name a PostgreSQL server (SQLite figures mean nothing)."""
+
+
+def database_urls(bench_db: str, use_current: bool) -> tuple[str, str]:
+    """(the server's maintenance URL, the URL the bench works in), from DATABASE_URL: its own
+    database ``bench_db`` on the same server, or DATABASE_URL itself with ``use_current``."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        raise NotPostgres("PostgreSQL only: set DATABASE_URL=postgres://user@host:5432/name.")
+    parts = urlsplit(url)
+    maintenance = urlunsplit(("postgresql", parts.netloc, "/postgres", "", ""))
+    if use_current:
+        return maintenance, url
+    return maintenance, urlunsplit((parts.scheme, parts.netloc, f"/{bench_db}", parts.query, ""))
 
 
 class ServerDidNotStart(RuntimeError):
