@@ -188,3 +188,25 @@ def test_the_table_links_each_period_to_its_evidence_and_the_card_to_the_binder(
     )
     cut = trend_card(contract, cut="intent=billing")
     assert cut.evidence_url == "/boards/evidence/cc.repeat_contact/?cut=intent%3Dbilling"
+
+
+def test_the_table_view_shows_each_period_its_values_level_and_evidence_link(capability):
+    """The rows the card's template shows (built in Python): the period, the value to six
+    significant digits and the sample, the level in words, a link to that period's evidence;
+    a value from a page's text is escaped."""
+    contract = MetricContractFactory(capability=capability, metric_id="cc.repeat_contact", status="active")
+    EvaluationFactory(
+        contract=contract, period_start=monday(1), level="warning", raw_level="warning", value=12.3456789
+    )
+    (card,) = trend_cards([contract])
+    html = str(card.table_body_html)
+    day = monday(1).isoformat()
+    assert html.startswith(f'<tr><th scope="row">{day}</th><td>12.3457</td>')
+    assert "<td>Warning</td>" in html
+    assert (
+        f'<a href="/boards/evidence/cc.repeat_contact/?period={day}" title="Evidence behind the figure of {day}">Trace</a>'
+        in html
+    )
+    card.table.rows[0][1] = "<script>"
+    card.__dict__.pop("_once_table_body_html")
+    assert "&lt;script&gt;" in str(card.table_body_html)
