@@ -84,7 +84,15 @@ def estimate(rows: list[Row], *, is_ratio: bool) -> GroupEstimate:
 
 def compare(before: list[Row], after: list[Row], *, is_ratio: bool, min_sample_size: int = 0) -> Comparison:
     """The difference after - before with a 95% interval, or the reason there is not enough data."""
-    first, second = estimate(before, is_ratio=is_ratio), estimate(after, is_ratio=is_ratio)
+    return compare_estimates(
+        estimate(before, is_ratio=is_ratio),
+        estimate(after, is_ratio=is_ratio),
+        min_sample_size=min_sample_size,
+    )
+
+
+def compare_estimates(first: GroupEstimate, second: GroupEstimate, *, min_sample_size: int = 0) -> Comparison:
+    """``compare`` of two groups already estimated (from their rows, or from their sums)."""
     reason = ""
     if first.rows < MIN_ROWS or second.rows < MIN_ROWS:
         reason = f"too few observations ({first.rows} and {second.rows}; at least {MIN_ROWS} each)"

@@ -245,7 +245,15 @@ def _thin_reason(result, contract: MetricContract) -> str:
 def _figure(contract: MetricContract, before: list[Row], after: list[Row], cut: str) -> dict:
     """Before and after of one contract for one cut: the comparison of ``contracts.stats`` and
     what it means for the contract (worse by its direction, past its warning)."""
-    result = compare(before, after, is_ratio=contract.is_ratio, min_sample_size=contract.min_sample_size)
+    return figure_of(
+        contract,
+        compare(before, after, is_ratio=contract.is_ratio, min_sample_size=contract.min_sample_size),
+        cut,
+    )
+
+
+def figure_of(contract: MetricContract, result, cut: str) -> dict:
+    """``_figure`` of a comparison already made (``contracts.stats.Comparison``)."""
     after_value = result.after.value
     after_level = contract.level_of(after_value) if after_value is not None else SignalLevel.INSUFFICIENT_DATA
     moved = ""
