@@ -91,7 +91,7 @@ def _answer(key: str, question, gaps: list[str], evidence: list[Evidence], fault
         answered=not gaps,
         evidence=evidence[:MAX_EVIDENCE],
         gap=" ".join(gaps),
-        faults=[_link(record) for record in faults][:MAX_EVIDENCE] if gaps else [],
+        faults=[_link(record) for record in list(faults)[:MAX_EVIDENCE]] if gaps else [],
     )
 
 
@@ -196,8 +196,8 @@ def decision_evidence(facts: CapabilityFacts) -> Answer:
             },
             decision.get_absolute_url(),
         )
-        for decision in standing
-        if decision.evidence_total
+        # Only what the answer shows (MAX_EVIDENCE): the portfolio board asks 36 capabilities.
+        for decision in [decision for decision in standing if decision.evidence_total][:MAX_EVIDENCE]
     ]
     return _answer("decision_evidence", QUESTION_TEXT["decision_evidence"], gaps, evidence, bare)
 
@@ -222,9 +222,12 @@ def evidence_contracts(facts: CapabilityFacts) -> Answer:
         )
     by_pk = {contract.pk: contract for contract in facts.contracts}
     cited = {}
+    standing = {decision.pk for decision in facts.decisions if not decision.superseded}
     for link in facts.cited_contracts:
-        if link.decision_id not in {d.pk for d in facts.decisions if not d.superseded}:
+        if link.decision_id not in standing:
             continue
+        if len(cited) == MAX_EVIDENCE:
+            break
         contract = by_pk.get(link.object_id)
         metric_id = contract.metric_id if contract else link.reference
         if metric_id and metric_id not in cited:
@@ -281,7 +284,7 @@ def system_changes(facts: CapabilityFacts) -> Answer:
             f"({release.get_state_display()}, {_day(release.deployed_date)})",
             release.get_absolute_url(),
         )
-        for release in deployed
+        for release in deployed[:MAX_EVIDENCE]
     ]
     return _answer("system_changes", QUESTION_TEXT["system_changes"], gaps, evidence, overdue)
 
@@ -333,7 +336,7 @@ def roadmap_incidents(facts: CapabilityFacts) -> Answer:
             },
             incident.get_absolute_url(),
         )
-        for incident in changed
+        for incident in changed[:MAX_EVIDENCE]
     ]
     faults = late or ([] if changed else incidents)
     return _answer("roadmap_incidents", QUESTION_TEXT["roadmap_incidents"], gaps, evidence, faults)
@@ -354,7 +357,8 @@ def proven_closures(facts: CapabilityFacts) -> Answer:
     if unproven:
         gaps.append(gettext("Closed without accepted evidence: %(ids)s.") % {"ids": _ids(unproven)})
     evidence = [
-        Evidence(f"{action.readable_id} · {action.action}", action.get_absolute_url()) for action in proven
+        Evidence(f"{action.readable_id} · {action.action}", action.get_absolute_url())
+        for action in proven[:MAX_EVIDENCE]
     ]
     return _answer("proven_closures", QUESTION_TEXT["proven_closures"], gaps, evidence, unproven)
 
@@ -406,7 +410,7 @@ def valid_assumptions(facts: CapabilityFacts) -> Answer:
             + gettext("until %(day)s") % {"day": _day(assumption.expires_on)},
             assumption.get_absolute_url(),
         )
-        for assumption in valid
+        for assumption in valid[:MAX_EVIDENCE]
     ]
     faults = expired + overdue + unproven
     return _answer("valid_assumptions", QUESTION_TEXT["valid_assumptions"], gaps, evidence, faults)
