@@ -221,46 +221,67 @@ def by_dimension(cuts: list[dict]) -> list[tuple[str, list[dict]]]:
 
 
 def load_figures(contracts: list[MetricContract], signals: list[Signal], today: datetime.date) -> dict:
-    """{contract id: ContractFigure} from one Evaluation statement: the whole population's
-    periods in the window and every cut of the latest ones. ``signals`` are the open signals
-    already loaded (the worst one per contract is kept)."""
+    """{contract id: ContractFigure} from two Evaluation statements: the whole population's
+    periods in the window, then the cuts of each contract's latest period only (one condition
+    per distinct grain and latest period, not one per contract: the older periods' cuts are never
+    shown, and at scale they were five rows in six). ``signals`` are the open signals already
+    loaded (the worst one per contract is kept)."""
     figures = {contract.pk: ContractFigure(contract=contract) for contract in contracts}
-    cut_rows: dict[tuple[int, datetime.date], list] = defaultdict(list)
-    rows = (
-        Evaluation.objects.at_own_grain(contracts)
-        .filter(
-            period_start__gte=today - datetime.timedelta(days=FIGURE_WINDOW_DAYS),
-            period_start__lte=today,
-        )
-        .order_by("contract_id", "period_start", "cut")
-        .values_list("contract_id", "period_start", "cut", "value", "level")
+    window = Evaluation.objects.at_own_grain(contracts).filter(
+        period_start__gte=today - datetime.timedelta(days=FIGURE_WINDOW_DAYS),
+        period_start__lte=today,
     )
-    for contract_id, period, cut, value, level in rows:
-        if cut:
-            cut_rows[(contract_id, period)].append((cut, value, level))
-        elif value is not None:
-            figures[contract_id].history.append((period, value, level))
-    for figure in figures.values():
-        if figure.latest is None:
-            continue
-        contract = figure.contract
-        figure.cuts = sorted(
-            (
-                {
-                    "cut": cut,
-                    "value_text": contract.format_value(value),
-                    "level": level,
-                    "level_label": level_label(level),
-                }
-                for cut, value, level in cut_rows.get((contract.pk, figure.period), [])
-            ),
-            key=lambda row: (-rank(row["level"]), row["cut"]),
-        )
+    whole = (
+        window.filter(cut="", value__isnull=False)
+        .order_by("contract_id", "period_start")
+        .values_list("contract_id", "period_start", "value", "level")
+    )
+    for contract_id, period, value, level in whole:
+        figures[contract_id].history.append((period, value, level))
+    _load_latest_cuts(figures)
     for signal in sorted(signals, key=lambda s: (-rank(s.level), s.cut)):
         figure = figures.get(signal.contract_id)
         if figure is not None and figure.signal is None and signal.resolved_period is None:
             figure.signal = signal
     return figures
+
+
+def _load_latest_cuts(figures: dict[int, "ContractFigure"]) -> None:
+    """Each figure's cuts of its latest period (worst first), in one statement: the contracts
+    are grouped by grain and latest period, one condition per group. Each level is put in words
+    once, not once per cut."""
+    latest: dict[tuple[str, datetime.date], list[int]] = defaultdict(list)
+    for pk, figure in figures.items():
+        if figure.latest is not None:
+            latest[(figure.contract.grain, figure.period)].append(pk)
+    if not latest:
+        return
+    condition = Q()
+    for (grain, period), ids in latest.items():
+        condition |= Q(grain=grain, period_start=period, contract_id__in=ids)
+    rows = (
+        Evaluation.objects.filter(condition)
+        .exclude(cut="")
+        .order_by("contract_id", "cut")
+        .values_list("contract_id", "cut", "value", "level")
+    )
+    labels: dict[str, str] = {}
+    for contract_id, cut, value, level in rows:
+        label = labels.get(level)
+        if label is None:
+            label = labels[level] = level_label(level)
+        figure = figures[contract_id]
+        figure.cuts.append(
+            {
+                "cut": cut,
+                "value_text": figure.contract.format_value(value),
+                "level": level,
+                "level_label": label,
+            }
+        )
+    for figure in figures.values():
+        if len(figure.cuts) > 1:
+            figure.cuts.sort(key=lambda row: (-rank(row["level"]), row["cut"]))
 
 
 def alarming_first(figures: list[ContractFigure]) -> list[ContractFigure]:
@@ -624,9 +645,12 @@ def _scope_ids(capabilities) -> list[int]:
     return [capability.pk for capability in capabilities]
 
 
-def active_contracts(ids: list[int]) -> list[MetricContract]:
+def active_contracts(ids: list[int], condition: Q | None = None) -> list[MetricContract]:
+    """The active contracts of these capabilities (and meeting ``condition``, when given), by
+    capability name and metric id."""
     return list(
         MetricContract.objects.filter(capability_id__in=ids, status=ContractStatus.ACTIVE)
+        .filter(condition or Q())
         .select_related("capability")
         .order_by("capability__name", "metric_id")
     )

@@ -1,0 +1,188 @@
+"""The boards' figures tables, built in Python: a board shows hundreds of contract rows, each
+with its level, its cuts by dimension and a link per cut; the same markup drawn by template
+includes (``forums/meeting_level.html`` and ``forums/meeting_cohorts.html`` once per row and per
+cut) was most of the weekly board's rendering time.
+
+``{% figure_rows figures multi=multi all_cuts=all_cuts %}`` draws the ``<tr>`` of each figure
+as ``boards/runtime_figures.html`` shows them; ``{% level_badge level label %}`` is the markup of
+``forums/meeting_level.html``. Every value is escaped by ``format_html``.
+"""
+
+import re
+from urllib.parse import quote
+
+from django import template
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+
+from boards.cards import evidence_url
+from contracts.choices import Direction
+
+register = template.Library()
+
+# The level's shape, so it reads without colour (as forums/meeting_level.html draws it).
+SHAPES = {"stop": "■", "breach": "▲", "warning": "●", "ok": "✓"}
+# A metric id made only of characters a URL keeps as they are: its links are the reversed
+# pattern with the id put in (reversing once per table, not once per row).
+PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")
+SENTINEL = "sentinel_0.sentinel_0"
+
+
+def level_html(level: str, label: str) -> str:
+    """``<span class="po-level po-level-warning">● Warning</span>``."""
+    return format_html(
+        '<span class="po-level po-level-{}">{} {}</span>', level, SHAPES.get(level, "–"), label
+    )
+
+
+@register.simple_tag
+def level_badge(level: str, label: str) -> str:
+    """A contract level in words, with a shape."""
+    return level_html(level, label)
+
+
+class _Links:
+    """A table's links to contracts and their evidence binders: each URL pattern reversed once."""
+
+    def __init__(self):
+        self.contract = reverse("contracts:contract-detail", kwargs={"metric_id": SENTINEL})
+        self.binder = reverse("boards:evidence", kwargs={"metric_id": SENTINEL})
+
+    @staticmethod
+    def _put(pattern: str, metric_id: str) -> str | None:
+        if not PLAIN.fullmatch(metric_id):
+            return None
+        head, _sentinel, tail = pattern.rpartition(SENTINEL)
+        return f"{head}{metric_id}{tail}"
+
+    def contract_url(self, contract) -> str:
+        return self._put(self.contract, contract.metric_id) or contract.get_absolute_url()
+
+    def binder_url(self, metric_id: str, period) -> str:
+        url = self._put(self.binder, metric_id)
+        if url is None:
+            return evidence_url(metric_id, period=period)
+        return f"{url}?period={period.isoformat()}" if period else url
+
+
+def cohorts_html(groups, binder_href: str) -> str:
+    """A figure's cuts by dimension, as ``forums/meeting_cohorts.html`` draws them: each cut links
+    to the figure's evidence binder narrowed to the cut; a level beside any cut not OK."""
+    if not groups:
+        return "—"
+    joiner = "&" if "?" in binder_href else "?"
+    lines = []
+    for dimension, cuts in groups:
+        parts = []
+        for cut in cuts:
+            level = (
+                ""
+                if cut["level"] == "ok"
+                else format_html(" {}", level_html(cut["level"], cut["level_label"]))
+            )
+            parts.append(
+                format_html(
+                    '<span class="po-cut"><a href="{}">{}</a> {}{}</span>',
+                    f"{binder_href}{joiner}cut={quote(cut['cut'], safe='/')}",
+                    cut["value"],
+                    cut["value_text"],
+                    level,
+                )
+            )
+        lines.append(
+            format_html(
+                '<div><span class="text-body-secondary">{}:</span> {}</div>',
+                dimension,
+                mark_safe(" · ".join(parts)),  # noqa: S308 - each part is escaped by format_html
+            )
+        )
+    return mark_safe("".join(lines))  # noqa: S308 - each line is escaped by format_html
+
+
+def _signal_html(signal) -> str:
+    if signal is None:
+        return ""
+    text = gettext("Open signal: %(level)s since %(since)s") % {
+        "level": signal.get_level_display(),
+        "since": signal.opened_period.isoformat() if signal.opened_period else "",
+    }
+    action = ""
+    if signal.action is not None:
+        action = format_html(
+            ' → <a href="{}">{}</a>', signal.action.get_absolute_url(), signal.action.readable_id
+        )
+    return format_html(
+        '<div class="small"><a href="{}">{}</a>{}</div>', signal.get_absolute_url(), text, action
+    )
+
+
+def _change_html(figure, better: str, worse: str) -> str:
+    """The change against the period before, and whether it is better or worse (a change that
+    rounds to nothing is neither)."""
+    change, change_text = figure.change, figure.change_text
+    if not change or change_text.startswith("±"):
+        return format_html("{}", change_text)
+    if (change > 0) == (figure.contract.direction == Direction.HIGHER_IS_BETTER):
+        return format_html('{} <span class="po-better">{}</span>', change_text, better)
+    return format_html('{} <span class="po-worse">{}</span>', change_text, worse)
+
+
+def figure_row_html(figure, *, multi: bool, all_cuts: bool, links: _Links, words: dict) -> str:
+    """One contract's row: name and id (and its open signal), capability (organisation-wide),
+    latest value linked to its evidence, change against the period before, level, and the cuts
+    (every cohort, or those past warning)."""
+    contract = figure.contract
+    binder_href = links.binder_url(contract.metric_id, figure.period)
+    period = (
+        format_html('<div class="small text-body-secondary">{}</div>', figure.period.isoformat())
+        if figure.period
+        else ""
+    )
+    capability = format_html('<td class="small">{}</td>', contract.capability.name) if multi else ""
+    groups = figure.cohorts if all_cuts else figure.cohorts_past_warning
+    return format_html(
+        '<tr class="{}" data-metric="{}" data-level="{}">'
+        '<td><a href="{}">{}</a><div class="small text-body-secondary font-monospace">{}</div>{}</td>'
+        "{}"
+        '<td class="text-end text-nowrap"><a class="po-value" data-value href="{}" title="{}">{}</a>{}</td>'
+        '<td class="text-end text-nowrap small">{}</td>'
+        '<td class="text-nowrap">{}</td>'
+        '<td class="small po-cohorts">{}</td>'
+        "</tr>",
+        "po-row-alarm" if figure.alarming else "",
+        contract.metric_id,
+        figure.level,
+        links.contract_url(contract),
+        contract.name,
+        contract.metric_id,
+        _signal_html(figure.signal),
+        capability,
+        binder_href,
+        words["evidence"],
+        figure.value_text,
+        period,
+        _change_html(figure, words["better"], words["worse"]),
+        level_html(figure.level, figure.level_label),
+        cohorts_html(groups, binder_href),
+    )
+
+
+@register.simple_tag
+def figure_rows(figures, multi=False, all_cuts=False) -> str:
+    """The ``<tr>`` of each figure of a board's figures table (``boards/runtime_figures.html``)."""
+    links = _Links()
+    words = {
+        "evidence": gettext("The evidence behind this figure"),
+        "better": gettext("better"),
+        "worse": gettext("worse"),
+    }
+    return format_html_join(
+        "\n",
+        "{}",
+        (
+            (figure_row_html(figure, multi=bool(multi), all_cuts=bool(all_cuts), links=links, words=words),)
+            for figure in figures
+        ),
+    )
