@@ -120,9 +120,18 @@ def action_rule_text(contract: MetricContract, level: str) -> str:
     return _("%(level)s: %(what)s, owner %(role)s, due in %(days)s days") % {
         "level": label,
         "what": what,
-        "role": Role(role).label if role in Role.values else role,
+        "role": _role_label(role),
         "days": days,
     }
+
+
+def _role_label(role: str) -> str:
+    """A role in words, or the text as typed when it names no role of the RACI. (The enum
+    lookup, not ``role in Role.values``, which builds the list of values on each call.)"""
+    try:
+        return Role(role).label
+    except ValueError:
+        return role
 
 
 def thresholds(contract: MetricContract) -> list[tuple[str, str, float]]:
