@@ -10,7 +10,10 @@ class ProductOpsConfig(AppConfig):
     def ready(self):
         from django.contrib.auth import get_user_model
 
-        from productops import audit, checks  # noqa: F401  (checks: registers the system checks)
+        from productops import audit, checks, choice_labels  # noqa: F401  (checks: registers the system checks)
+
+        # get_<field>_display without translating every label of the field on each call.
+        choice_labels.install()
 
         # The audit history is append-only (productops.audit): every history table gets its
         # trigger after each migrate, and a person who acted in it is never deleted.
