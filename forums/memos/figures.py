@@ -7,7 +7,6 @@ low-risk-cohort-only improvement)."""
 import datetime
 from collections import defaultdict
 
-from django.db.models import Q
 from django.utils.translation import gettext
 
 from contracts.choices import below_decision_grade
@@ -26,16 +25,17 @@ from forums.memos.matrix import (
     WORSE,
 )
 from forums.memos.sections import BASELINE_PERIODS, PAST_WARNING, line_of, month_after, month_before
+from forums.memos.sums import Window, cut_sums, estimate_of, total, window_sums
 
 # --- figures of the month ----------------------------------------------------------------------
 
 
 def _comparison(contract, before, after) -> dict:
-    """contracts.stats.compare of two groups of rows, as the memo shows it."""
-    from contracts.stats import MIN_ROWS, compare
+    """contracts.stats.compare of two groups (their estimates), as the memo shows it."""
+    from contracts.stats import MIN_ROWS, compare_estimates
     from forums.meeting import delta_text
 
-    result = compare(before, after, is_ratio=contract.is_ratio, min_sample_size=contract.min_sample_size)
+    result = compare_estimates(before, after, min_sample_size=contract.min_sample_size)
     moved = ""
     if result.sufficient:
         if not result.significant:
@@ -120,9 +120,8 @@ def contract_figures(contracts, *, month_start: datetime.date, today: datetime.d
     flag. Three queries whatever the number of contracts: whole-population evaluations, the
     month's cut evaluations, and the observations of the three windows."""
     from contracts.choices import LEVEL_RANK
-    from contracts.models import Evaluation, Observation
+    from contracts.models import Evaluation
     from contracts.periods import FEEDING_GRAINS
-    from contracts.stats import Row, estimate
 
     contracts = list(contracts)
     if not contracts:
@@ -152,46 +151,37 @@ def contract_figures(contracts, *, month_start: datetime.date, today: datetime.d
         cut_levels[contract_id].append((period, cut, level))
 
     baselines = {pk: _baseline_window(history[pk], by_id[pk].grain, month_start) for pk in by_id}
-    # One OR branch per distinct (grains, window), not per contract: most contracts share last
-    # month and this month, and many their baseline; hundreds of branches made PostgreSQL plan
-    # (and JIT-compile) one filter per contract.
-    contracts_by_window: dict[tuple, list[int]] = defaultdict(list)
+    # The observations are summed in the database by window and cohort (``forums.memos.sums``):
+    # one window per distinct (grains, dates), not per contract (most contracts share last month
+    # and this month, and many their baseline).
+    windows: dict[Window, set[int]] = defaultdict(set)
+    months_of: dict[int, Window] = {}
+    baseline_of: dict[int, Window] = {}
     for pk, contract in by_id.items():
-        feeding = tuple(sorted(FEEDING_GRAINS[contract.grain]))
-        contracts_by_window[(feeding, previous_start, month_end)].append(pk)
+        feeding = FEEDING_GRAINS[contract.grain]
+        months_of[pk] = Window.split(feeding, previous_start, month_end, month_start)
+        windows[months_of[pk]].add(pk)
         if baselines[pk] is not None:
             start, end, _n = baselines[pk]
-            contracts_by_window[(feeding, start, end)].append(pk)
-    windows = Q(pk__in=[])
-    for (feeding, start, end), contract_ids in contracts_by_window.items():
-        windows |= Q(
-            contract_id__in=contract_ids, grain__in=feeding, period_start__gte=start, period_start__lt=end
-        )
-    groups: dict[int, dict[str, list]] = {pk: {"baseline": [], "previous": [], "month": []} for pk in by_id}
-    for contract_id, period, cohort, value, numerator, denominator, sample in Observation.objects.filter(
-        windows
-    ).values_list(
-        "contract_id", "period_start", "cohort", "value", "numerator", "denominator", "sample_size"
-    ):
-        row = (cohort or {}, Row(value, numerator, denominator, sample))
-        baseline = baselines[contract_id]
-        # A window may overlap another (a young contract's baseline runs into last month): a
-        # row counts in every window it falls in.
-        if baseline is not None and baseline[0] <= period < baseline[1]:
-            groups[contract_id]["baseline"].append(row)
-        if previous_start <= period < month_start:
-            groups[contract_id]["previous"].append(row)
-        elif month_start <= period < month_end:
-            groups[contract_id]["month"].append(row)
+            # A window may overlap another (a young contract's baseline runs into last month):
+            # a row counts in every window it falls in.
+            baseline_of[pk] = Window.whole(feeding, start, end)
+            windows[baseline_of[pk]].add(pk)
+    found = window_sums(windows)
 
     figures = {}
     for pk, contract in by_id.items():
-        group = groups[pk]
-        plain = {name: [row for _cohort, row in rows] for name, rows in group.items()}
+        months = found[(months_of[pk], pk)]
+        group = {
+            "baseline": found[(baseline_of[pk], pk)].before if pk in baseline_of else [],
+            "previous": months.before,
+            "month": months.after,
+        }
+        plain = {name: total(sums for _cohort, sums in rows) for name, rows in group.items()}
         baseline = baselines[pk]
-        month_estimate = estimate(plain["month"], is_ratio=contract.is_ratio)
-        previous_estimate = estimate(plain["previous"], is_ratio=contract.is_ratio)
-        baseline_estimate = estimate(plain["baseline"], is_ratio=contract.is_ratio)
+        month_estimate = estimate_of(plain["month"], is_ratio=contract.is_ratio)
+        previous_estimate = estimate_of(plain["previous"], is_ratio=contract.is_ratio)
+        baseline_estimate = estimate_of(plain["baseline"], is_ratio=contract.is_ratio)
         in_month = [row for row in history[pk] if month_start <= row[0] < month_end]
         levels = [level for _p, _v, _r, level in in_month]
         evaluated = [level for level in levels if level != "insufficient"]
@@ -228,8 +218,8 @@ def contract_figures(contracts, *, month_start: datetime.date, today: datetime.d
             "previous_text": contract.format_value(previous_estimate.value),
             "month_rows": month_estimate.rows,
             "month_sample": month_estimate.sample_size,
-            "movement": _comparison(contract, plain["baseline"], plain["month"]),
-            "trend": _comparison(contract, plain["previous"], plain["month"]),
+            "movement": _comparison(contract, baseline_estimate, month_estimate),
+            "trend": _comparison(contract, previous_estimate, month_estimate),
             "level": latest_level,
             "worst_level": worst_level,
             "worst_level_label": _level_word(worst_level),
@@ -259,18 +249,13 @@ def contract_figures(contracts, *, month_start: datetime.date, today: datetime.d
         }
         if contract.category == "outcome":
             for dimension in contract.required_cuts or []:
-                values = sorted(
-                    {
-                        str(cohort[dimension])
-                        for cohort, _row in group["baseline"] + group["month"]
-                        if dimension in cohort
-                    }
-                )
-                for value in values:
+                for value, baseline_sums, month_sums in cut_sums(
+                    dimension, group["baseline"], group["month"]
+                ):
                     comparison = _comparison(
                         contract,
-                        [r for c, r in group["baseline"] if str(c.get(dimension)) == value],
-                        [r for c, r in group["month"] if str(c.get(dimension)) == value],
+                        estimate_of(baseline_sums, is_ratio=contract.is_ratio),
+                        estimate_of(month_sums, is_ratio=contract.is_ratio),
                     )
                     figure["cuts"].append(
                         {"cut": f"{dimension}={value}", "dimension": dimension, **comparison}

@@ -1,25 +1,53 @@
 """The observed effect of many releases at once: ``releases.services.impact_figures`` for each
 release given, read in three queries however many releases and contracts there are (the
 capabilities' active contracts with their latest level, their guardrails, and the observations of
-every release's windows). The monthly memo reads it for the live releases that have no impact
-review yet, and the boards read it for the same releases: one reading, the same figures."""
+every release's windows, summed by cohort in the database: ``forums.memos.sums``). The monthly
+memo reads it for the live releases that have no impact review yet, and the boards read it for
+the same releases: one reading, the same figures."""
 
 from collections import defaultdict
 
-from django.db.models import Q
 from django.utils import timezone
+
+from forums.memos.sums import Sums, Window, cut_sums, estimate_of, total, window_sums
+
+
+def _window_of(window: dict, grain: str) -> Window:
+    """A release's impact window (``releases.services.impact_windows``) at a contract's grain, as
+    the observations are summed: the periods before, the landing period left out, the periods
+    after."""
+    from contracts.periods import FEEDING_GRAINS
+
+    return Window(
+        tuple(sorted(FEEDING_GRAINS[grain])),
+        window["before_start"],
+        window["after_end"],
+        window["before_end"],
+        window["after_start"],
+    )
+
+
+def _compared(contract, before: Sums, after: Sums, cut: str) -> dict:
+    """``releases.services._figure`` of two groups summed: the same figure of the same comparison."""
+    from contracts.stats import compare_estimates
+    from releases.services import figure_of
+
+    result = compare_estimates(
+        estimate_of(before, is_ratio=contract.is_ratio),
+        estimate_of(after, is_ratio=contract.is_ratio),
+        min_sample_size=contract.min_sample_size,
+    )
+    return figure_of(contract, result, cut)
 
 
 def impact_figures_many(releases, *, periods: int | None = None) -> dict[int, dict]:
     """{release pk: the dict ``releases.services.impact_figures(release)`` returns} for every
-    release given, built by the same figure function (``releases.services._figure``) from the
+    release given, built by the same figure function (``releases.services.figure_of``) from the
     same windows, so a release's figures here equal its figures there."""
     from contracts.choices import ContractStatus, SignalLevel
-    from contracts.models import MetricContract, Observation
-    from contracts.periods import FEEDING_GRAINS
-    from contracts.stats import Row
+    from contracts.models import MetricContract
     from releases.choices import DEFAULT_IMPACT_PERIODS
-    from releases.services import _figure, _latest_level, impact_windows
+    from releases.services import _latest_level, impact_windows
 
     releases = list(releases)
     periods = max(1, min(int(periods or DEFAULT_IMPACT_PERIODS), 52))
@@ -55,26 +83,14 @@ def impact_figures_many(releases, *, periods: int | None = None) -> dict[int, di
     ):
         contracts_of[contract.capability_id].append(contract)
 
-    windows = {}
-    wanted = Q()
+    windows: dict[tuple[int, int], dict] = {}
+    summed: dict[Window, set[int]] = defaultdict(set)
     for release in deployed:
         for contract in contracts_of[release.capability_id]:
             window = impact_windows(release.deployed_date, contract.grain, periods)
             windows[(release.pk, contract.pk)] = window
-            wanted |= Q(
-                contract_id=contract.pk,
-                grain__in=FEEDING_GRAINS[contract.grain],
-                period_start__gte=window["before_start"],
-                period_start__lt=window["after_end"],
-            )
-    rows_of: dict[int, list[tuple]] = defaultdict(list)
-    if windows:
-        for contract_id, period, cohort, value, numerator, denominator, sample in Observation.objects.filter(
-            wanted
-        ).values_list(
-            "contract_id", "period_start", "cohort", "value", "numerator", "denominator", "sample_size"
-        ):
-            rows_of[contract_id].append((period, cohort or {}, Row(value, numerator, denominator, sample)))
+            summed[_window_of(window, contract.grain)].add(contract.pk)
+    found = window_sums(summed)
 
     for release in deployed:
         result = results[release.pk]
@@ -85,28 +101,14 @@ def impact_figures_many(releases, *, periods: int | None = None) -> dict[int, di
                 guards.setdefault(guardrail.pk, []).append(contract.metric_id)
         for contract in contracts:
             window = windows[(release.pk, contract.pk)]
-            before, after = [], []
-            for period, cohort, row in rows_of[contract.pk]:
-                if not (window["before_start"] <= period < window["after_end"]):
-                    continue
-                if period < window["before_end"]:
-                    before.append((cohort, row))
-                elif period >= window["after_start"]:
-                    after.append((cohort, row))
-            whole = _figure(contract, [r for _c, r in before], [r for _c, r in after], "")
-            cuts = []
+            parts = found[(_window_of(window, contract.grain), contract.pk)]
+            before, after = parts.before, parts.after
+            whole = _compared(contract, total(s for _c, s in before), total(s for _c, s in after), "")
+            found_cuts = []
             for dimension in contract.required_cuts or []:
-                values = sorted({str(c[dimension]) for c, _r in before + after if dimension in c})
-                for value in values:
-                    cuts.append(
-                        _figure(
-                            contract,
-                            [r for c, r in before if str(c.get(dimension)) == value],
-                            [r for c, r in after if str(c.get(dimension)) == value],
-                            f"{dimension}={value}",
-                        )
-                    )
-            figures = [whole, *cuts]
+                for value, sums_before, sums_after in cut_sums(dimension, before, after):
+                    found_cuts.append(_compared(contract, sums_before, sums_after, f"{dimension}={value}"))
+            figures = [whole, *found_cuts]
             regressions = [f["cut"] for f in figures if f["regression"]]
             incomplete = window["after_end"] > today
             result["incomplete"] = result["incomplete"] or incomplete
@@ -124,7 +126,7 @@ def impact_figures_many(releases, *, periods: int | None = None) -> dict[int, di
                     "after_complete": not incomplete,
                     "is_guardrail": contract.pk in guards,
                     "whole": whole,
-                    "cuts": cuts,
+                    "cuts": found_cuts,
                     "regression": bool(regressions),
                 }
             )
