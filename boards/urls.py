@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("runtime/", views.runtime_board, name="runtime"),
     path("weekly/", views.weekly_board, name="weekly"),
+    path("weekly/fold/<str:key>/", views.weekly_fold, name="weekly-fold"),
     path("monthly/", views.monthly_board, name="monthly"),
     path("releases/", views.release_impact_board, name="release-impact"),
     path("portfolio/", views.portfolio_board, name="portfolio"),

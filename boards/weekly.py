@@ -137,6 +137,24 @@ def needs_a_look(figure: ContractFigure) -> bool:
     return figure.alarming or figure.signal is not None
 
 
+# The organisation-wide board folds what is not news (18.4: decisions and exceptions, not raw
+# noise): each slot's contracts with nothing past warning, and each row's other contracts, sit in
+# a closed fold that loads (``weekly_fold``) when the reader opens it.
+OTHERS_FOLD = "others-"
+
+
+@dataclass
+class Fold:
+    """A folded part of the weekly board, loaded when opened: a slot's contracts with nothing past
+    warning (``quiet``: their trend cards go with them) or a row's other contracts."""
+
+    key: str
+    title: str
+    figures: list[ContractFigure]
+    all_cuts: bool = False
+    quiet: bool = False
+
+
 @dataclass
 class Slot:
     spec: SlotSpec
@@ -255,6 +273,12 @@ class WeeklyBoard:
     @property
     def today(self) -> datetime.date:
         return timezone.localdate(self.now)
+
+    @property
+    def folds_quiet(self) -> bool:
+        """Organisation-wide, each slot's contracts with nothing past warning are folded (and load
+        when opened); a capability's own board lists every one of its contracts."""
+        return len(self.capabilities) > 1
 
     @property
     def session_decisions(self) -> list[Session]:
@@ -481,3 +505,36 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
         stuck_total=_stuck_actions(ids, today).count(),
         mine=own_work(ids, user, today),
     )
+
+
+def weekly_fold(key: str, *, capabilities, now: datetime.datetime | None = None) -> Fold | None:
+    """The folded part ``key`` of the weekly board for these capabilities (None for no such
+    fold): a slot's key for its contracts with nothing past warning, ``others-<row>`` for a row's
+    other contracts. The same figures in the same order as the board, read for those contracts
+    only: contracts, open signals and evaluations."""
+    today = timezone.localdate(now or timezone.now())
+    ids = [capability.pk for capability in capabilities]
+    if key.startswith(OTHERS_FOLD):
+        row_spec = next((spec for spec in ROWS if spec.key == key.removeprefix(OTHERS_FOLD)), None)
+        if row_spec is None:
+            return None
+        condition = Q(category__in=row_spec.categories) & ~Q(watch__in=SLOTTED)
+    else:
+        found = [(spec, slot) for spec in ROWS for slot in spec.slots if slot.key == key]
+        if not found:
+            return None
+        row_spec, slot_spec = found[0]
+        condition = Q(watch__in=slot_spec.watches)
+    contracts = active_contracts(ids, condition)
+    signals = list(
+        Signal.objects.open()
+        .filter(contract_id__in=[contract.pk for contract in contracts])
+        .select_related("action")
+        .order_by("contract__metric_id", "cut")
+    )
+    figures = load_figures(contracts, signals, today)
+    (row,) = [row for row in _rows(list(figures.values())) if row.key == row_spec.key]
+    if key.startswith(OTHERS_FOLD):
+        return Fold(key=key, title=str(row.title), figures=row.others)
+    slot = row.slot(key)
+    return Fold(key=key, title=str(slot.title), figures=slot.quiet, all_cuts=slot.spec.all_cuts, quiet=True)

@@ -581,6 +581,118 @@ def test_the_board_answers_get_only(world, client_for, pm):
     assert client_for(pm).post(URL).status_code == 405
 
 
+# Folds (18.4: an executive board shows exceptions, not noise) -----------------------------------
+
+
+def quiet_contract(capability, metric_id, *, watch, category):
+    """An active contract within its thresholds, whole population and cuts, with no open signal."""
+    contract = MetricContractFactory(
+        capability=capability,
+        metric_id=metric_id,
+        name=f"Quiet {metric_id}",
+        category=category,
+        watch=watch,
+        status="active",
+        unit="share of eligible calls",
+        direction="higher",
+        is_ratio=True,
+        target=0.60,
+        warning=0.50,
+        breach=0.40,
+    )
+    Evaluation.objects.bulk_create(
+        Evaluation(
+            contract=contract,
+            period_start=WEEK,
+            cut=cut,
+            value=value,
+            level="ok",
+            raw_level="ok",
+            sample_size=900,
+            grain="week",
+        )
+        for cut, value in (("", 0.66), ("intent=billing", 0.64))
+    )
+    return contract
+
+
+def fold_url(key: str, capability: str = "all") -> str:
+    return reverse("boards:weekly-fold", kwargs={"key": key}) + f"?capability={capability}"
+
+
+def test_organisation_wide_a_slots_quiet_contracts_are_folded_and_load_when_opened(
+    world, client_for, executive, other_capability
+):
+    quiet = quiet_contract(other_capability, "kyc.qualified_use", watch="qualified_use", category="adoption")
+    client = client_for(executive)
+    response, page = get(client)
+    slot = section(page, "slot-qualified_use")
+    # The contract with a cohort past warning is on the page, with its trend card.
+    assert 'data-metric="cc.qualified_use"' in slot and 'class="card po-trend-card' in slot
+    # The quiet one is not: a closed fold names how many, and loads them when opened.
+    assert f'data-metric="{quiet.metric_id}"' not in slot
+    fold = section(slot, "fold-qualified_use")
+    assert fold.startswith("<details") and " open" not in fold[: fold.index(">")]
+    assert "1 contract with nothing past warning" in fold
+    url = fold_url("qualified_use")
+    assert f'hx-get="{url}"' in fold and 'hx-trigger="toggle once"' in fold
+    assert f'<a href="{url}">' in fold  # without JavaScript, a plain link
+    # The fold: the quiet contract's figures as the board would show them, and its trend card.
+    opened = client.get(url, headers={"HX-Request": "true"})
+    assert opened.status_code == 200
+    body = opened.content.decode()
+    assert "<html" not in body
+    row = re.search(rf'<tr class="" data-metric="{quiet.metric_id}" data-level="ok">.*?</tr>', body, re.S)
+    assert row is not None
+    for shown in ("66.0%", other_capability.name, "billing", "64.0%", "2026-04-06"):
+        assert shown in row.group(0)
+    assert 'data-metric="cc.qualified_use"' not in body
+    assert 'hx-trigger="intersect once"' in body and f'data-metric="{quiet.metric_id}"' in body
+    # Without JavaScript the same fold is a page of its own.
+    page_of_its_own = client.get(url)
+    assert page_of_its_own.status_code == 200 and "<html" in page_of_its_own.content.decode()
+    assert f'data-metric="{quiet.metric_id}"' in page_of_its_own.content.decode()
+
+
+def test_a_capabilitys_own_board_lists_its_quiet_contracts_unfolded(world, client_for, pm, capability):
+    quiet = quiet_contract(capability, "cc.acceptance", watch="acceptance", category="adoption")
+    _response, page = get(client_for(pm), capability="cc-agent-assist")
+    slot = section(page, "slot-acceptance")
+    assert f'data-metric="{quiet.metric_id}"' in slot and 'id="fold-acceptance"' not in slot
+
+
+def test_a_rows_other_contracts_load_when_their_fold_is_opened(world, client_for, pm, capability):
+    other = quiet_contract(capability, "cc.answer_quality", watch="", category="quality")
+    client = client_for(pm)
+    _response, page = get(client, capability="cc-agent-assist")
+    fold = section(page, "fold-others-quality")
+    assert "1 other contract of this row" in fold and f'data-metric="{other.metric_id}"' not in fold
+    url = fold_url("others-quality", "cc-agent-assist")
+    assert f'hx-get="{url}"' in fold
+    body = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert f'data-metric="{other.metric_id}"' in body and "66.0%" in body
+    # A row's other contracts are not slotted: no trend card with them, nor the slotted ones.
+    assert "po-trend-card" not in body and 'data-metric="cc.qualified_use"' not in body
+
+
+def test_a_fold_shows_only_what_the_reader_may_read(
+    world, client_for, outsider, capability, other_capability
+):
+    quiet_contract(capability, "cc.acceptance", watch="acceptance", category="adoption")
+    mine = quiet_contract(other_capability, "kyc.acceptance", watch="acceptance", category="adoption")
+    client = client_for(outsider)
+    assert client.get(fold_url("acceptance", capability.slug)).status_code == 404
+    body = client.get(fold_url("acceptance"), headers={"HX-Request": "true"}).content.decode()
+    assert f'data-metric="{mine.metric_id}"' in body and "cc.acceptance" not in body
+
+
+@pytest.mark.parametrize("key", ["no-such-slot", "others-no-such-row", "<script>"])
+def test_an_unknown_fold_is_not_found(world, client_for, executive, key):
+    response = client_for(executive).get(reverse("boards:weekly-fold", kwargs={"key": key}))
+    assert response.status_code == 404
+    assert "<script>" not in response.content.decode()
+
+
 # Queries -----------------------------------------------------------------------------------------
 
 
@@ -601,3 +713,16 @@ def test_weekly_board_queries_do_not_grow_with_the_portfolio(client, django_asse
     assert board.closure["blocked"] == 6 and board.closure["reopened"] == 6
     assert len(board.releases_pending) == 6
     assert board.closure_quality.verified == 6
+
+
+def test_a_weekly_folds_queries_do_not_grow_with_the_portfolio(client, django_assert_num_queries):
+    small = build_portfolio(2)
+    client.force_login(small.reader)
+    url = fold_url("qualified_use")
+    client.get(url, headers={"HX-Request": "true"})
+    with CaptureQueriesContext(connection) as queries:
+        client.get(url, headers={"HX-Request": "true"})
+    build_portfolio(4, prefix="more")
+    with django_assert_num_queries(len(queries.captured_queries)):
+        response = client.get(url, headers={"HX-Request": "true"})
+    assert response.context["fold"].figures and response.context["multi"]

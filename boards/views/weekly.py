@@ -1,8 +1,11 @@
 """The weekly ops board (playbook 18.2): the wireframe's header, then the adoption, quality,
 risk and complaints, reliability and cost, and action-closure rows. ``?capability=<slug>`` cuts
-it to one capability."""
+it to one capability. Its folds (a slot's contracts with nothing past warning, organisation-wide;
+a row's other contracts) load when the reader opens them: ``weekly_fold``."""
 
+from django.http import Http404
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from boards import runtime, weekly
@@ -23,7 +26,7 @@ def weekly_board(request):
         request,
         "boards/weekly.html",
         {
-            "board": next(b for b in BOARDS if b.key == "weekly"),
+            "board": _weekly(),
             "weekly": board,
             "capability": chosen,
             "visible": visible,
@@ -32,3 +35,36 @@ def weekly_board(request):
             "closed_window_days": weekly.CLOSED_WINDOW_DAYS,
         },
     )
+
+
+@require_GET
+def weekly_fold(request, key):
+    """One fold of the weekly board, for the same capabilities: its figures table (and, for a
+    slot's quiet contracts, their trend cards, each loading when scrolled to). The fragment for
+    htmx; a page of its own for a browser without JavaScript (the fold's plain link)."""
+    capabilities, chosen, visible = runtime.board_scope(request)
+    fold = weekly.weekly_fold(key, capabilities=capabilities)
+    if fold is None:
+        raise Http404(key)
+    if fold.quiet:
+        for figure in fold.figures:
+            figure.card = runtime.PendingCard(figure.contract)
+    template = "boards/weekly_fold.html" if request.htmx else "boards/weekly_fold_page.html"
+    response = render(
+        request,
+        template,
+        {
+            "board": _weekly(),
+            "fold": fold,
+            "multi": len(capabilities) > 1,
+            "capability": chosen,
+            "visible": visible,
+            "scope_slug": chosen.slug if chosen else "",
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _weekly():
+    return next(b for b in BOARDS if b.key == "weekly")
