@@ -75,6 +75,8 @@ def readiness_facts(capabilities, *, today: datetime.date | None = None) -> dict
             evidence_total=Count("evidence_links"),
             superseded=Exists(Decision.objects.filter(supersedes=OuterRef("pk"))),
         )
+        # The fields the questions read (and a decision's link): a board asks for every capability.
+        .only("id", "readable_id", "capability", "type", "decided_on", "forum_session_type")
         .order_by("-decided_on", "-pk")
     )
     cited = {}
@@ -86,6 +88,7 @@ def readiness_facts(capabilities, *, today: datetime.date | None = None) -> dict
             content_type=contract_type,
         )
         .select_related("decision")
+        .only("id", "decision__capability", "object_id", "reference")
         .order_by("reference", "pk")
     ):
         cited.setdefault(link.decision.capability_id, []).append(link)
@@ -108,11 +111,24 @@ def readiness_facts(capabilities, *, today: datetime.date | None = None) -> dict
     releases = _group(
         Release.objects.filter(capability_id__in=ids, deployed_date__lte=today)
         .annotate(reviewed=Exists(ImpactReview.objects.filter(release=OuterRef("pk"))))
+        .only(
+            "id",
+            "readable_id",
+            "capability",
+            "object_type",
+            "version_from",
+            "version_to",
+            "state",
+            "deployed_date",
+            "planned_date",
+            "post_release_review_date",
+        )
         .order_by("-deployed_date", "-planned_date", "-pk")
     )
     incidents = _group(
         Incident.objects.filter(capability_id__in=ids, occurred_on__lte=today)
         .annotate(learning=Count("learning_items"))
+        .only("id", "readable_id", "capability", "severity", "occurred_on")
         .order_by("-occurred_on", "-pk")
     )
     accepted = ClosureEvidence.objects.filter(action=OuterRef("pk"), verdict=EvidenceVerdict.ACCEPTED)
@@ -121,11 +137,13 @@ def readiness_facts(capabilities, *, today: datetime.date | None = None) -> dict
             capability_id__in=ids, status=ActionStatus.CLOSED, closed_at__date__gte=closure_since
         )
         .annotate(proven=Exists(accepted))
+        .only("id", "readable_id", "capability", "action", "status", "closed_at")
         .order_by("-closed_at", "-pk")
     )
     assumptions = _group(
         Assumption.objects.filter(capability_id__in=ids)
         .annotate(review_count=Count("reviews"))
+        .only("id", "readable_id", "capability", "status", "expires_on", "next_review_on")
         .order_by("readable_id")
     )
     rows = _group(
