@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext
@@ -37,6 +36,7 @@ from actions.choices import (
 )
 from actions.querysets import ActionQuerySet
 from productops.errors import DomainError, TransitionNotAllowed
+from productops.links import reverse
 from productops.mixins import ReadableIdModel, TrackedModel
 from productops.notifications import notify
 from productops.permissions import can_view, require_change, roles_of

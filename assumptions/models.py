@@ -7,7 +7,6 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +21,7 @@ from assumptions.choices import (
 )
 from assumptions.querysets import AssumptionQuerySet
 from productops.errors import DomainError
+from productops.links import reverse
 from productops.mixins import ReadableIdModel, TrackedModel
 from productops.permissions import require_change
 from productops.roles import Activity

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import plotly.io as pio
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -23,6 +22,7 @@ from django.utils.translation import gettext
 from contracts import charts
 from contracts.markers import markers_for, markers_for_many
 from contracts.models import MetricContract
+from productops.links import reverse
 
 CARD_HEIGHT = "320px"
 DEFAULT_PERIODS = 26

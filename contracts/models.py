@@ -5,7 +5,6 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from contracts.choices import (
@@ -18,6 +17,7 @@ from contracts.choices import (
     Watch,
 )
 from contracts.querysets import ContractQuerySet, EvaluationQuerySet, ObservationQuerySet, SignalQuerySet
+from productops.links import reverse
 from productops.mixins import TrackedModel
 from productops.roles import Role
 

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from decisions.choices import DecisionType
 from decisions.querysets import DecisionQuerySet, EvidenceLinkQuerySet
 from productops.errors import DomainError
+from productops.links import reverse
 from productops.mixins import ReadableIdModel, TrackedModel
 
 

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +21,7 @@ from experiments.choices import (
 )
 from experiments.querysets import ExperimentQuerySet
 from productops.errors import DomainError, TransitionNotAllowed
+from productops.links import reverse
 from productops.mixins import ReadableIdModel, TrackedModel
 from productops.permissions import require_change
 from productops.roles import Activity

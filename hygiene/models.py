@@ -3,12 +3,12 @@ waivers that accept a finding for a while as a logged risk decision."""
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hygiene.choices import SEVERITY_ORDER, Severity, Trigger
 from hygiene.querysets import FindingQuerySet, RunQuerySet, WaiverQuerySet
+from productops.links import reverse
 
 
 class Run(models.Model):

@@ -12,7 +12,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +31,7 @@ from incidents.choices import (
 )
 from incidents.querysets import IncidentQuerySet
 from productops.errors import DomainError, TransitionNotAllowed
+from productops.links import reverse
 from productops.mixins import ReadableIdModel, TrackedModel
 from productops.permissions import require_change
 from productops.roles import Activity

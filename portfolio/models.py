@@ -6,7 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +36,7 @@ from portfolio.choices import (
 from portfolio.choices import priority_score as formula_priority_score
 from portfolio.querysets import BacklogItemQuerySet, CapabilityQuerySet, formula_score_expression
 from productops.errors import DomainError
+from productops.links import reverse
 from productops.mixins import ReadableIdModel, TrackedModel
 from productops.permissions import can_change, require_change
 from productops.roles import Activity

@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext
@@ -26,6 +25,7 @@ from simple_history.models import HistoricalRecords
 
 from portfolio.choices import RiskTier
 from productops.errors import DomainError, TransitionNotAllowed
+from productops.links import reverse
 from productops.mixins import ReadableIdModel, TrackedModel
 from productops.notifications import notify
 from productops.permissions import can_change, require_change, roles_of

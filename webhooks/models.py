@@ -8,10 +8,10 @@ nothing, a committed one is never lost (the requeue job finds a delivery whose t
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from productops.links import reverse
 from webhooks.choices import DELIVERY_BADGES, SUBSCRIBABLE_EVENTS, DeliveryStatus, EventType
 from webhooks.validators import validate_endpoint_url, validate_events
 

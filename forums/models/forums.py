@@ -8,7 +8,6 @@ through pack sent and held to minutes published.
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +27,7 @@ from forums.choices import (
 )
 from forums.querysets import ForumQuerySet, SessionQuerySet
 from productops.errors import DomainError
+from productops.links import reverse
 from productops.mixins import TrackedModel
 from productops.permissions import can_change, can_view
 from productops.transitions import check_transition, lock

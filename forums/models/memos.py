@@ -2,10 +2,10 @@
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from forums.choices import MemoState
+from productops.links import reverse
 from productops.mixins import TrackedModel
 
 
