@@ -35,6 +35,7 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Count, Max, Q
 from django.http import Http404
@@ -515,15 +516,15 @@ class RemediationRow:
     remediated: list[Remediation]
     open: list[Remediation]
 
-    @property
+    @cached_property
     def days(self) -> list[float]:
         return [item.days for item in self.remediated]
 
-    @property
+    @cached_property
     def median(self) -> float | None:
         return statistics.median(self.days) if self.days else None
 
-    @property
+    @cached_property
     def p90(self) -> float | None:
         return percentile(self.days, 0.9)
 
@@ -566,27 +567,27 @@ class RuntimeBoard:
         watches = RUNTIME_WATCHES[key]
         return alarming_first([f for f in self.figures.values() if f.contract.watch in watches])
 
-    @property
+    @cached_property
     def slo(self) -> list[ContractFigure]:
         return self.watching("slo")
 
-    @property
+    @cached_property
     def fallback(self) -> list[ContractFigure]:
         return self.watching("fallback")
 
-    @property
+    @cached_property
     def evals(self) -> list[ContractFigure]:
         return self.watching("eval")
 
-    @property
+    @cached_property
     def drift(self) -> list[ContractFigure]:
         return self.watching("drift")
 
-    @property
+    @cached_property
     def overrides(self) -> list[ContractFigure]:
         return self.watching("override")
 
-    @property
+    @cached_property
     def charted(self) -> list[ContractFigure]:
         """Every figure the board draws a trend card for."""
         seen, charted = set(), []
@@ -603,22 +604,22 @@ class RuntimeBoard:
                 charted.append(figure)
         return charted
 
-    @property
+    @cached_property
     def cost_anomaly_figures(self) -> list[ContractFigure]:
         return [anomaly.figure for anomaly in self.cost_anomalies]
 
-    @property
+    @cached_property
     def open_incidents(self) -> list[Incident]:
         return [incident for incident in self.incidents if incident.state != IncidentState.CLOSED]
 
-    @property
+    @cached_property
     def incidents_by_severity(self) -> list[tuple[str, str, list[Incident]]]:
         grouped = defaultdict(list)
         for incident in self.open_incidents:
             grouped[incident.severity].append(incident)
         return [(value, label, grouped[value]) for value, label in IncidentSeverity.choices]
 
-    @property
+    @cached_property
     def holds_by_capability(self) -> list[tuple[Capability, list[StopHold]]]:
         """The stop holds in force, by the capability whose releases they hold (oldest first)."""
         grouped: dict[int, list[StopHold]] = defaultdict(list)
@@ -626,16 +627,16 @@ class RuntimeBoard:
             grouped[hold.capability_id].append(hold)
         return [(holds[0].capability, holds) for holds in grouped.values()]
 
-    @property
+    @cached_property
     def signals_at_breach(self) -> list[Signal]:
         return [signal for signal in self.open_signals if rank(signal.level) >= BREACH_RANK]
 
-    @property
+    @cached_property
     def unremediated(self) -> list[Remediation]:
         items = [item for row in self.remediation for item in row.open]
         return sorted(items, key=lambda item: item.opened_at)
 
-    @property
+    @cached_property
     def oldest_unremediated_days(self) -> float | None:
         items = self.unremediated
         return items[0].age_days(self.now) if items else None
@@ -645,39 +646,71 @@ def _scope_ids(capabilities) -> list[int]:
     return [capability.pk for capability in capabilities]
 
 
-def active_contracts(ids: list[int], condition: Q | None = None) -> list[MetricContract]:
+def active_contracts(capabilities: list[Capability], condition: Q | None = None) -> list[MetricContract]:
     """The active contracts of these capabilities (and meeting ``condition``, when given), by
-    capability name and metric id."""
-    return list(
-        MetricContract.objects.filter(capability_id__in=ids, status=ContractStatus.ACTIVE)
+    capability name and metric id. Each holds its capability from ``capabilities`` (already
+    read), not a copy of its own per contract."""
+    by_pk = {capability.pk: capability for capability in capabilities}
+    contracts = list(
+        MetricContract.objects.filter(capability_id__in=list(by_pk), status=ContractStatus.ACTIVE)
         .filter(condition or Q())
-        .select_related("capability")
         .order_by("capability__name", "metric_id")
     )
+    for contract in contracts:
+        contract.capability = by_pk[contract.capability_id]
+    return contracts
 
 
-def _signals(ids, now, window_start) -> list[Signal]:
+def with_capability(records, capabilities: list[Capability]) -> list:
+    """The records (incidents, releases: anything with a ``capability`` of these), each holding
+    its capability from ``capabilities`` (already read) instead of a copy per record."""
+    by_pk = {capability.pk: capability for capability in capabilities}
+    records = list(records)
+    for record in records:
+        record.capability = by_pk[record.capability_id]
+    return records
+
+
+def attach_contracts(signals: list[Signal], contracts: list[MetricContract]) -> list[Signal]:
+    """Give each signal its contract (with its capability) from the contracts already read; the
+    contracts no longer active that some signals still name are read in one statement."""
+    by_pk = {contract.pk: contract for contract in contracts}
+    missing = {signal.contract_id for signal in signals} - by_pk.keys()
+    if missing:
+        by_pk.update(
+            (contract.pk, contract)
+            for contract in MetricContract.objects.filter(pk__in=missing).select_related("capability")
+        )
+    for signal in signals:
+        signal.contract = by_pk[signal.contract_id]
+    return signals
+
+
+def _signals(ids, now, window_start, contracts=None) -> list[Signal]:
     """Open signals, signals raised in the last 24 hours, and the signals whose action is still
-    to be remediated or was closed in the remediation window: one query."""
+    to be remediated or was closed in the remediation window: one query (and their contracts
+    from ``contracts`` when given, see ``attach_contracts``; else read with them)."""
     raised_recently = now - datetime.timedelta(hours=NEW_SIGNAL_HOURS)
     with_action = Q(action__isnull=False) & (
         ~Q(action__status=ActionStatus.CLOSED) | Q(action__closed_at__gte=window_start)
     )
-    return list(
+    related = ["action__owner", "action__reviewer", "action__escalated_to"]
+    signals = list(
         Signal.objects.filter(contract__capability_id__in=ids)
         .filter(Q(resolved_period__isnull=True) | Q(created_at__gte=raised_recently) | with_action)
-        .select_related("contract__capability", "action__owner", "action__reviewer", "action__escalated_to")
+        .select_related(*related, *([] if contracts is not None else ["contract__capability"]))
         .order_by("contract__metric_id", "cut", "pk")
     )
+    return signals if contracts is None else attach_contracts(signals, contracts)
 
 
-def _incidents(ids, window_start) -> list[Incident]:
+def _incidents(capabilities, window_start) -> list[Incident]:
     """Open incidents and those closed in the remediation window (Sev1 first, then the oldest)."""
-    return list(
-        Incident.objects.filter(capability_id__in=ids)
+    return with_capability(
+        Incident.objects.filter(capability_id__in=_scope_ids(capabilities))
         .filter(~Q(state=IncidentState.CLOSED) | Q(closed_at__gte=window_start))
-        .select_related("capability")
-        .order_by("severity", "occurred_on", "pk")
+        .order_by("severity", "occurred_on", "pk"),
+        capabilities,
     )
 
 
@@ -798,6 +831,32 @@ def _remediation_rows(capabilities, items, window_start) -> list[RemediationRow]
         row.remediated.sort(key=lambda item: item.verified_at)
         row.open.sort(key=lambda item: item.opened_at)
     return list(rows.values())
+
+
+def _remediation_of(capabilities, signals, incidents, now, window_start) -> list[RemediationRow]:
+    """Time to remediation by capability, from the signals and incidents already read: their
+    corrective actions and the accepted closure evidence (two queries)."""
+    corrective = _corrective_actions(incidents)
+    action_ids = {signal.action_id for signal in signals if signal.action_id} | {
+        action.pk for actions in corrective.values() for action in actions
+    }
+    verified = _verified_at(action_ids)
+    items = _remediations(signals, incidents, corrective, verified, now)
+    return _remediation_rows(capabilities, items, window_start)
+
+
+def unremediated_items(
+    capabilities: list[Capability], now: datetime.datetime | None = None
+) -> list[Remediation]:
+    """Every problem of these capabilities not yet remediated, oldest first, as the board lists
+    them (its fold, loaded when opened): signals, incidents, corrective actions and accepted
+    closure evidence, four queries."""
+    now = now or timezone.now()
+    window_start = now - datetime.timedelta(days=REMEDIATION_WINDOW_DAYS)
+    signals = _signals(_scope_ids(capabilities), now, window_start)
+    incidents = _incidents(capabilities, window_start)
+    rows = _remediation_of(capabilities, signals, incidents, now, window_start)
+    return sorted((item for row in rows for item in row.open), key=lambda item: item.opened_at)
 
 
 def _new_signals(signals, now) -> list[NewSignal]:
@@ -1105,17 +1164,11 @@ def runtime_board(
     today = timezone.localdate(now)
     ids = _scope_ids(capabilities)
     window_start = now - datetime.timedelta(days=REMEDIATION_WINDOW_DAYS)
-    contracts = active_contracts(ids)
-    signals = _signals(ids, now, window_start)
+    contracts = active_contracts(capabilities)
+    signals = _signals(ids, now, window_start, contracts)
     open_signals = [signal for signal in signals if signal.resolved_period is None]
     figures = load_figures(contracts, open_signals, today)
-    incidents = _incidents(ids, window_start)
-    corrective = _corrective_actions(incidents)
-    action_ids = {signal.action_id for signal in signals if signal.action_id} | {
-        action.pk for actions in corrective.values() for action in actions
-    }
-    verified = _verified_at(action_ids)
-    items = _remediations(signals, incidents, corrective, verified, now)
+    incidents = _incidents(capabilities, window_start)
     holds = list(
         StopHold.objects.filter(capability_id__in=ids, lifted_at__isnull=True)
         .select_related("capability", "signal__contract")
@@ -1131,7 +1184,7 @@ def runtime_board(
         holds=holds,
         cost_anomalies=cost_anomalies(figures.values()),
         cost_to_outcome=cost_to_outcome(figures.values()),
-        remediation=_remediation_rows(capabilities, items, window_start),
+        remediation=_remediation_of(capabilities, signals, incidents, now, window_start),
         mine=own_work(ids, user, today),
     )
     board.needs = _needs(board, user)

@@ -7,6 +7,7 @@ app_name = "boards"
 urlpatterns = [
     path("", views.index, name="index"),
     path("runtime/", views.runtime_board, name="runtime"),
+    path("runtime/unremediated/", views.runtime_unremediated, name="runtime-unremediated"),
     path("weekly/", views.weekly_board, name="weekly"),
     path("weekly/fold/<str:key>/", views.weekly_fold, name="weekly-fold"),
     path("monthly/", views.monthly_board, name="monthly"),

@@ -20,6 +20,7 @@ import datetime
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -32,8 +33,10 @@ from boards.runtime import (
     ContractFigure,
     active_contracts,
     alarming_first,
+    attach_contracts,
     load_figures,
     own_work,
+    with_capability,
 )
 from contracts.choices import Category, Watch
 from contracts.models import Signal
@@ -168,11 +171,11 @@ class Slot:
     def title(self) -> str:
         return self.spec.title
 
-    @property
+    @cached_property
     def to_look_at(self) -> list[ContractFigure]:
         return [figure for figure in self.figures if needs_a_look(figure)]
 
-    @property
+    @cached_property
     def quiet(self) -> list[ContractFigure]:
         return [figure for figure in self.figures if not needs_a_look(figure)]
 
@@ -195,7 +198,7 @@ class Row:
     def slot(self, key: str) -> Slot:
         return next(slot for slot in self.slots if slot.key == key)
 
-    @property
+    @cached_property
     def figures(self) -> list[ContractFigure]:
         return [figure for slot in self.slots for figure in slot.figures]
 
@@ -280,7 +283,7 @@ class WeeklyBoard:
         when opened); a capability's own board lists every one of its contracts."""
         return len(self.capabilities) > 1
 
-    @property
+    @cached_property
     def session_decisions(self) -> list[Session]:
         """The coming week's reviews that carry a decision requested."""
         return [session for session in self.sessions if session.decision_requested.strip()]
@@ -291,11 +294,11 @@ class WeeklyBoard:
         release waiting for an approver's verdict (the meeting's decision block takes both)."""
         return len(self.session_decisions) + len(self.releases_pending)
 
-    @property
+    @cached_property
     def open_incidents(self) -> list[Incident]:
         return [incident for incident in self.incidents if incident.state != IncidentState.CLOSED]
 
-    @property
+    @cached_property
     def complaint_incidents(self) -> list[Incident]:
         return [incident for incident in self.open_incidents if incident.source == "complaint"]
 
@@ -307,7 +310,7 @@ class WeeklyBoard:
     def closure_views(self) -> list[tuple[str, str, int]]:
         return [(view.value, view.label, self.closure[view.value]) for view in CLOSURE_VIEWS]
 
-    @property
+    @cached_property
     def charted(self) -> list[ContractFigure]:
         return [figure for row in self.rows for figure in row.figures]
 
@@ -315,7 +318,7 @@ class WeeklyBoard:
     def week_start(self) -> datetime.date:
         return self.today - datetime.timedelta(days=self.today.weekday())
 
-    @property
+    @cached_property
     def releases_awaiting_me(self) -> list[Release]:
         return [release for release in self.releases_pending if release.pk in self.releases_mine]
 
@@ -463,25 +466,29 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
     now = now or timezone.now()
     today = timezone.localdate(now)
     ids = [capability.pk for capability in capabilities]
-    contracts = active_contracts(ids)
-    signals = list(
-        Signal.objects.open()
-        .filter(contract__capability_id__in=ids)
-        .select_related("contract__capability", "action")
-        .order_by("contract__metric_id", "cut")
+    contracts = active_contracts(capabilities)
+    signals = attach_contracts(
+        list(
+            Signal.objects.open()
+            .filter(contract__capability_id__in=ids)
+            .select_related("action")
+            .order_by("contract__metric_id", "cut")
+        ),
+        contracts,
     )
     figures = load_figures(contracts, signals, today)
-    incidents = list(
+    incidents = with_capability(
         Incident.objects.filter(capability_id__in=ids)
         .filter(~Q(state=IncidentState.CLOSED) | Q(on_watchlist=True))
-        .select_related("capability")
         .prefetch_related("affected_releases")
-        .order_by("severity", "occurred_on", "pk")
+        .order_by("severity", "occurred_on", "pk"),
+        capabilities,
     )
-    releases = list(
+    releases = with_capability(
         Release.objects.filter(capability_id__in=ids, state__in=PENDING_STATES)
-        .select_related("capability", "owner")
-        .order_by("planned_date", "readable_id")
+        .select_related("owner")
+        .order_by("planned_date", "readable_id"),
+        capabilities,
     )
     mine = set(
         Release.objects.filter(capability_id__in=ids).awaiting_verdict_of(user).values_list("pk", flat=True)
@@ -513,7 +520,6 @@ def weekly_fold(key: str, *, capabilities, now: datetime.datetime | None = None)
     other contracts. The same figures in the same order as the board, read for those contracts
     only: contracts, open signals and evaluations."""
     today = timezone.localdate(now or timezone.now())
-    ids = [capability.pk for capability in capabilities]
     if key.startswith(OTHERS_FOLD):
         row_spec = next((spec for spec in ROWS if spec.key == key.removeprefix(OTHERS_FOLD)), None)
         if row_spec is None:
@@ -525,7 +531,7 @@ def weekly_fold(key: str, *, capabilities, now: datetime.datetime | None = None)
             return None
         row_spec, slot_spec = found[0]
         condition = Q(watch__in=slot_spec.watches)
-    contracts = active_contracts(ids, condition)
+    contracts = active_contracts(capabilities, condition)
     signals = list(
         Signal.objects.open()
         .filter(contract_id__in=[contract.pk for contract in contracts])

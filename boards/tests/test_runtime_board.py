@@ -17,6 +17,7 @@ import pytest
 import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.template.defaultfilters import floatformat
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime.datetime(2026, 4, 15, 12, 0, tzinfo=LONDON)
 URL = reverse("boards:runtime")
+UNREMEDIATED = reverse("boards:runtime-unremediated")
 # The weeks the planted evaluations fall in (Mondays).
 WEEK_BEFORE, LAST_WEEK, THIS_WEEK = (
     datetime.date(2026, 3, 30),
@@ -570,12 +572,54 @@ def test_time_to_remediation_median_and_p90_by_capability(world, client_for, exe
     unremediated = {item.title: item for item in rows["cc-agent-assist"].open}
     sev2 = unremediated[f"{world['incidents']['sev2_contained'].readable_id} Misleading fee explanation"]
     assert sev2.status == "Closed without verified evidence"
-    listed = row(section(page, "remediation"), "data-kind", "incident")  # the oldest open incident
+    # Organisation-wide the list is long: folded on the board, it loads when opened.
+    fold = client_for(executive).get(UNREMEDIATED, {"capability": "all"}, headers={"HX-Request": "true"})
+    listed = row(fold.content.decode(), "data-kind", "incident")  # the oldest open incident
     assert "Wrong cancellation route" in listed and "No corrective action yet" in listed
     fallback = next(item for item in unremediated.values() if item.title.startswith("cc.fallback_rate"))
     assert fallback.status == "Action not closed"
     # Its age runs from the start of the day it occurred: 10 April 00:00 -> 15 April 12:00.
     assert sev2.age_days(response.context["runtime"].now) == pytest.approx(5.5)
+
+
+def test_a_long_list_not_yet_remediated_is_folded_and_loads_when_opened(world, client_for, executive):
+    client = client_for(executive)
+    response, page = get(client, capability="all")
+    items = response.context["runtime"].unremediated
+    assert len(items) > 8
+    remediation = section(page, "remediation")
+    assert 'id="unremediated"' not in remediation
+    fold = remediation[remediation.index('id="unremediated-fold"') :]
+    fold = fold[: fold.index("</details>")]
+    url = f"{UNREMEDIATED}?capability=all"
+    assert f'hx-get="{url}"' in fold and 'hx-trigger="toggle once"' in fold
+    assert f"{len(items)} not yet remediated, oldest first" in fold
+    assert f'<a href="{url}">' in fold  # without JavaScript, a plain link
+    # Opened: every one of them, oldest first, as the board counted them.
+    body = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in body and 'id="unremediated"' in body
+    assert re.findall(r'data-kind="(\w+)"', body) == [item.kind for item in items]
+    assert [cell(part, "data-age") for part in body.split("<tr")[2:]] == [
+        floatformat(item.age_days_now, 0) for item in items
+    ]
+    # Without JavaScript the same list is a page of its own.
+    own_page = client.get(url).content.decode()
+    assert "<html" in own_page and own_page.count('data-kind="') == len(items)
+
+
+def test_a_short_list_not_yet_remediated_is_shown_open(world, client_for, executive):
+    response, page = get(client_for(executive), capability="cc-agent-assist")
+    assert len(response.context["runtime"].unremediated) == 7
+    remediation = section(page, "remediation")
+    assert "<details open>" in remediation and 'id="unremediated"' in remediation
+    assert "unremediated-fold" not in remediation
+
+
+def test_the_list_not_yet_remediated_shows_only_what_the_reader_may_read(world, client_for, outsider):
+    client = client_for(outsider)
+    assert client.get(UNREMEDIATED, {"capability": "cc-agent-assist"}).status_code == 404
+    body = client.get(UNREMEDIATED, {"capability": "all"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Wrong cancellation route" not in body and "cc." not in body
 
 
 def test_the_capability_cut_changes_the_figures(world, client_for, executive):
@@ -650,3 +694,17 @@ def test_runtime_board_queries_do_not_grow_with_the_portfolio(client, django_ass
     assert {value: len(items) for value, _l, items in board.incidents_by_severity}["sev2"] == 6
     assert len(board.slo) == 6 and len(board.evals) == 6
     assert len(board.signals_at_breach) == 6
+
+
+def test_the_list_not_yet_remediated_queries_do_not_grow_with_the_portfolio(
+    client, django_assert_num_queries
+):
+    small = build_portfolio(2)
+    client.force_login(small.reader)
+    client.get(UNREMEDIATED, headers={"HX-Request": "true"})
+    with CaptureQueriesContext(connection) as queries:
+        client.get(UNREMEDIATED, headers={"HX-Request": "true"})
+    build_portfolio(4, prefix="more")
+    with django_assert_num_queries(len(queries.captured_queries)):
+        response = client.get(UNREMEDIATED, headers={"HX-Request": "true"})
+    assert {item.capability.slug for item in response.context["items"]} >= {"size-0", "more-3"}

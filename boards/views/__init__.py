@@ -7,5 +7,5 @@ from boards.views.index import index  # noqa: F401
 from boards.views.monthly import monthly_board  # noqa: F401
 from boards.views.portfolio import portfolio_board  # noqa: F401
 from boards.views.release_impact import release_impact_board  # noqa: F401
-from boards.views.runtime import runtime_board  # noqa: F401
+from boards.views.runtime import runtime_board, runtime_unremediated  # noqa: F401
 from boards.views.weekly import weekly_board, weekly_fold  # noqa: F401

@@ -1,8 +1,10 @@
 """The runtime signal board (playbook 18.1, daily): what needs someone today, open incidents by
 severity, SLO / latency / fallback, cost anomalies, the last 24 hours' signals and the podcast's
-five dashboard signals. ``?capability=<slug>`` cuts it to one capability."""
+five dashboard signals. ``?capability=<slug>`` cuts it to one capability. A long list of problems
+not yet remediated is folded and loads when opened: ``runtime_unremediated``."""
 
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from boards import runtime as readings
@@ -40,6 +42,28 @@ def runtime_board(request):
             "remediation_window_days": readings.REMEDIATION_WINDOW_DAYS,
         },
     )
+
+
+@require_GET
+def runtime_unremediated(request):
+    """The problems not yet remediated, oldest first, for the board's capabilities: the fragment
+    for htmx (the board's fold), a page of its own without JavaScript."""
+    capabilities, chosen, visible = readings.board_scope(request)
+    template = "boards/runtime_unremediated.html" if request.htmx else "boards/runtime_unremediated_page.html"
+    response = render(
+        request,
+        template,
+        {
+            "board": _runtime(),
+            "items": readings.unremediated_items(capabilities),
+            "multi": len(capabilities) > 1,
+            "capability": chosen,
+            "visible": visible,
+            "scope_slug": chosen.slug if chosen else "",
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _runtime():
