@@ -152,7 +152,9 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
         if row.decision:
             decided.setdefault(row.capability_id, row)
     memos: dict[int, ValueMemo] = {}
-    for memo in ValueMemo.objects.filter(capability_id__in=ids).order_by("-month", "pk"):
+    # The board shows a memo's month, matrix and recommendation: not its fields (some 40 kB of
+    # JSON a memo).
+    for memo in ValueMemo.objects.filter(capability_id__in=ids).defer("fields").order_by("-month", "pk"):
         memos.setdefault(memo.capability_id, memo)
     retirement: dict[int, list] = {}
     for item in (

@@ -197,9 +197,23 @@ def portfolio_figures(
     ids = list(result)
 
     contracts = list(
-        MetricContract.objects.filter(capability_id__in=ids, status=ContractStatus.ACTIVE).order_by(
-            "capability_id", "category", "metric_id"
+        MetricContract.objects.filter(capability_id__in=ids, status=ContractStatus.ACTIVE)
+        # What the figures read: 400 contracts at scale, of some fifty columns each.
+        .only(
+            "id",
+            "capability",
+            "metric_id",
+            "name",
+            "category",
+            "grain",
+            "evidence_level",
+            "direction",
+            "unit",
+            "target",
+            "improvement_not_net",
+            "improvement_not_net_reason",
         )
+        .order_by("capability_id", "category", "metric_id")
     )
     by_pk = {contract.pk: contract for contract in contracts}
     history: dict[int, list[tuple]] = defaultdict(list)
