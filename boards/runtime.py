@@ -123,7 +123,8 @@ class ContractFigure:
 
     contract: MetricContract
     history: list[tuple[datetime.date, float, str]] = field(default_factory=list)
-    cuts: list[dict] = field(default_factory=list)
+    # The latest period's cuts as read, worst first: ``(cut, value, level)``.
+    cut_rows: list[tuple[str, float | None, str]] = field(default_factory=list)
     signal: Signal | None = None
     # The trend card the board draws for it (set by the board's view).
     card: object = None
@@ -187,10 +188,31 @@ class ContractFigure:
             return None
         return (self.change > 0) == (self.contract.direction == Direction.HIGHER_IS_BETTER)
 
-    @property
+    @cached_property
+    def cuts(self) -> list[dict]:
+        """The latest period's cuts, worst first: ``{"cut", "value_text", "level", "level_label"}``.
+        Put in words when first read (read once the figure is loaded): most figures of a board are
+        only ranked by their worst level, and only the figures shown need their cuts' words."""
+        labels: dict[str, str] = {}
+        cuts = []
+        for cut, value, level in self.cut_rows:
+            if level not in labels:
+                labels[level] = level_label(level)
+            cuts.append(
+                {
+                    "cut": cut,
+                    "value_text": self.contract.format_value(value),
+                    "level": level,
+                    "level_label": labels[level],
+                }
+            )
+        return cuts
+
+    @cached_property
     def worst_level(self) -> str:
-        """The worst level of the whole population and its latest cuts."""
-        return max([self.level, *(cut["level"] for cut in self.cuts)], key=rank)
+        """The worst level of the whole population and its latest cuts (read once the figure is
+        loaded: the boards sort and fold by it many times)."""
+        return max([self.level, *(level for _cut, _value, level in self.cut_rows)], key=rank)
 
     @property
     def alarming(self) -> bool:
@@ -249,8 +271,7 @@ def load_figures(contracts: list[MetricContract], signals: list[Signal], today: 
 
 def _load_latest_cuts(figures: dict[int, "ContractFigure"]) -> None:
     """Each figure's cuts of its latest period (worst first), in one statement: the contracts
-    are grouped by grain and latest period, one condition per group. Each level is put in words
-    once, not once per cut."""
+    are grouped by grain and latest period, one condition per group."""
     latest: dict[tuple[str, datetime.date], list[int]] = defaultdict(list)
     for pk, figure in figures.items():
         if figure.latest is not None:
@@ -266,23 +287,11 @@ def _load_latest_cuts(figures: dict[int, "ContractFigure"]) -> None:
         .order_by("contract_id", "cut")
         .values_list("contract_id", "cut", "value", "level")
     )
-    labels: dict[str, str] = {}
     for contract_id, cut, value, level in rows:
-        label = labels.get(level)
-        if label is None:
-            label = labels[level] = level_label(level)
-        figure = figures[contract_id]
-        figure.cuts.append(
-            {
-                "cut": cut,
-                "value_text": figure.contract.format_value(value),
-                "level": level,
-                "level_label": label,
-            }
-        )
+        figures[contract_id].cut_rows.append((cut, value, level))
     for figure in figures.values():
-        if len(figure.cuts) > 1:
-            figure.cuts.sort(key=lambda row: (-rank(row["level"]), row["cut"]))
+        if len(figure.cut_rows) > 1:
+            figure.cut_rows.sort(key=lambda row: (-rank(row[2]), row[0]))
 
 
 def alarming_first(figures: list[ContractFigure]) -> list[ContractFigure]:

@@ -12,6 +12,7 @@ import re
 from urllib.parse import quote
 
 from django import template
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
@@ -185,4 +186,107 @@ def figure_rows(figures, multi=False, all_cuts=False) -> str:
             (figure_row_html(figure, multi=bool(multi), all_cuts=bool(all_cuts), links=links, words=words),)
             for figure in figures
         ),
+    )
+
+
+@register.simple_tag
+def pending_card(figure, trigger: str = "revealed") -> str:
+    """A trend card still to load: the contract's name and a plain link to its card, replaced by
+    the card (htmx ``trigger``: ``revealed`` when scrolled to, ``intersect once`` in a fold)."""
+    card, contract = figure.card, figure.contract
+    url = card.url
+    return format_html(
+        '<section class="card po-trend-card po-trend-pending mb-3" id="{}" data-metric="{}" hx-get="{}" '
+        'hx-trigger="{}" hx-swap="outerHTML"><div class="card-body">'
+        '<h3 class="h6 mb-1">{}</h3>'
+        '<p class="small mb-0"><a class="font-monospace" href="{}">{}</a> · '
+        '<span class="text-body-secondary">{}</span></p>'
+        "</div></section>",
+        card.dom_id,
+        contract.metric_id,
+        url,
+        trigger,
+        contract.name,
+        url,
+        contract.metric_id,
+        gettext("Loading the trend…"),
+    )
+
+
+def _signed_percent(value, suffix: str = "%") -> str:
+    """``+3.2%`` / ``-1.0%`` as the template wrote it (``floatformat:1``), a dash for none."""
+    if value is None:
+        return "—"
+    return f"{'+' if value > 0 else ''}{floatformat(value, 1)}{suffix}"
+
+
+def cost_to_outcome_row_html(row, *, multi: bool, links: _Links, words: dict) -> str:
+    """One cost-per-case contract against one outcome it buys: both linked with their evidence,
+    the cost per good outcome now, its movement (costs more, less, or steady), and the movements
+    of the cost per case and of the good-outcome share."""
+    cost, outcome = row.cost.contract, row.outcome.contract
+    movement = row.movement_percent
+    if movement is None:
+        movement_html = "—"
+    else:
+        if row.worse:
+            verdict = format_html(' <span class="po-worse">{}</span>', words["costs_more"])
+        elif row.better:
+            verdict = format_html(' <span class="po-better">{}</span>', words["costs_less"])
+        else:
+            verdict = format_html(' <span class="text-body-secondary">{}</span>', words["steady"])
+        movement_html = format_html("{}{}", _signed_percent(movement), verdict)
+    points = row.good_movement_points
+    points_html = (
+        "—"
+        if points is None
+        else gettext("%(points)s pts") % {"points": f"{'+' if points > 0 else ''}{floatformat(points, 1)}"}
+    )
+    return format_html(
+        '<tr class="{}" data-cost="{}" data-outcome="{}">'
+        "{}"
+        '<td><a href="{}">{}</a><div class="small"><a href="{}" title="{}">{}</a></div></td>'
+        '<td><a href="{}">{}</a><div class="small text-body-secondary">{} · <a href="{}" title="{}">{}</a></div></td>'
+        '<td class="text-end text-nowrap"><span class="po-value" data-per-good>{}</span></td>'
+        '<td class="text-end text-nowrap" data-movement>{}</td>'
+        '<td class="text-end text-nowrap small">{}</td>'
+        '<td class="text-end text-nowrap small">{}</td>'
+        "</tr>",
+        "po-row-alarm" if row.worse else "",
+        cost.metric_id,
+        outcome.metric_id,
+        format_html('<td class="small">{}</td>', row.capability.name) if multi else "",
+        links.contract_url(cost),
+        cost.name,
+        links.binder_url(cost.metric_id, row.period),
+        words["evidence_title"],
+        words["evidence"],
+        links.contract_url(outcome),
+        outcome.name,
+        gettext("good outcome: %(good)s") % {"good": row.good_label},
+        links.binder_url(outcome.metric_id, row.period),
+        words["evidence_title"],
+        words["evidence"],
+        row.per_good_now_text,
+        movement_html,
+        _signed_percent(row.cost_movement_percent),
+        points_html,
+    )
+
+
+@register.simple_tag
+def cost_to_outcome_rows(rows, multi=False) -> str:
+    """The ``<tr>`` of each cost-to-outcome pair of the runtime board."""
+    links = _Links()
+    words = {
+        "evidence_title": gettext("The evidence behind this figure"),
+        "evidence": gettext("evidence"),
+        "costs_more": gettext("costs more"),
+        "costs_less": gettext("costs less"),
+        "steady": gettext("steady"),
+    }
+    return format_html_join(
+        "\n",
+        "{}",
+        ((cost_to_outcome_row_html(row, multi=bool(multi), links=links, words=words),) for row in rows),
     )
