@@ -37,7 +37,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -243,9 +244,17 @@ def by_dimension(cuts: list[dict]) -> list[tuple[str, list[dict]]]:
     return list(grouped.items())
 
 
-def load_figures(contracts: list[MetricContract], signals: list[Signal], today: datetime.date) -> dict:
+def load_figures(
+    contracts: list[MetricContract],
+    signals: list[Signal],
+    today: datetime.date,
+    *,
+    full_history: set[int] | frozenset = frozenset(),
+) -> dict:
     """{contract id: ContractFigure} from two Evaluation statements: the whole population's
-    periods in the window, then the cuts of each contract's latest period only (one condition
+    latest two periods in the window (the figure and its change), every period of the window for
+    the contracts in ``full_history`` (the runtime board's cost-to-outcome pairs go back
+    ``COST_OUTCOME_PERIODS``); then the cuts of each contract's latest period only (one condition
     per distinct grain and latest period, not one per contract: the older periods' cuts are never
     shown, and at scale they were five rows in six). ``signals`` are the open signals already
     loaded (the worst one per contract is kept)."""
@@ -254,8 +263,15 @@ def load_figures(contracts: list[MetricContract], signals: list[Signal], today: 
         period_start__gte=today - datetime.timedelta(days=FIGURE_WINDOW_DAYS),
         period_start__lte=today,
     )
+    kept = Q(back__lte=2)
+    if full_history:
+        kept |= Q(contract_id__in=sorted(full_history))
     whole = (
         window.filter(cut="", value__isnull=False)
+        .annotate(
+            back=Window(RowNumber(), partition_by=[F("contract_id")], order_by=F("period_start").desc())
+        )
+        .filter(kept)
         .order_by("contract_id", "period_start")
         .values_list("contract_id", "period_start", "value", "level")
     )
@@ -897,14 +913,27 @@ def good_share(outcome: MetricContract, value: float) -> float:
     return value if outcome.direction == Direction.HIGHER_IS_BETTER else 1 - value
 
 
+def _priced_kind(contract: MetricContract) -> str:
+    """ "cost" for a cost-per-case contract, "outcome" for an outcome measured as a share (what a
+    cost per good outcome divides by), "" otherwise."""
+    if contract.watch == Watch.COST_PER_CASE:
+        return "cost"
+    if contract.category == Category.OUTCOME and contract.unit.startswith("share"):
+        return "outcome"
+    return ""
+
+
+def _priced_outcomes(contracts: list[MetricContract]) -> set[int]:
+    """The contracts whose every period in the window cost to outcome may read."""
+    return {contract.pk for contract in contracts if _priced_kind(contract)}
+
+
 def cost_to_outcome(figures) -> list[CostToOutcome]:
     by_capability: dict[int, dict[str, list[ContractFigure]]] = defaultdict(lambda: defaultdict(list))
     for figure in figures:
-        contract = figure.contract
-        if contract.watch == Watch.COST_PER_CASE:
-            by_capability[contract.capability_id]["cost"].append(figure)
-        elif contract.category == Category.OUTCOME and contract.unit.startswith("share"):
-            by_capability[contract.capability_id]["outcome"].append(figure)
+        kind = _priced_kind(figure.contract)
+        if kind:
+            by_capability[figure.contract.capability_id][kind].append(figure)
     rows = []
     for groups in by_capability.values():
         for cost in groups["cost"]:
@@ -1176,7 +1205,7 @@ def runtime_board(
     contracts = active_contracts(capabilities)
     signals = _signals(ids, now, window_start, contracts)
     open_signals = [signal for signal in signals if signal.resolved_period is None]
-    figures = load_figures(contracts, open_signals, today)
+    figures = load_figures(contracts, open_signals, today, full_history=_priced_outcomes(contracts))
     incidents = _incidents(capabilities, window_start)
     holds = list(
         StopHold.objects.filter(capability_id__in=ids, lifted_at__isnull=True)
