@@ -12,10 +12,15 @@ number of capabilities, contracts or records.
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Q
 from django.http import Http404
+from django.template.defaultfilters import urlencode
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -135,6 +140,7 @@ class CapabilityMonth:
     backlog_changes: list = field(default_factory=list)
     next_release: object = None
     guardrail_ids: set = field(default_factory=set)  # metric ids of the contracts guarding another
+    month: datetime.date | None = None  # the month shown, for the links to the evidence binder
 
     # Decision requested.
     @property
@@ -173,23 +179,28 @@ class CapabilityMonth:
     def figures(self) -> dict:
         return self.fields.get("figures") or {}
 
-    @property
+    @cached_property
     def outcomes(self) -> list[dict]:
-        """The outcome figures, each with its cohorts sorted worse first and counted."""
+        """The outcome figures, each with its cohorts sorted worse first and counted, and its
+        movement and cohort table as the board shows them (HTML built once, in Python: the
+        board shows hundreds of cohorts)."""
         rows = []
         for f in self.figures.get("outcome", []):
             if f.get("line") != "outcome":
                 continue
             cuts = f.get("cuts") or []
             rank = {"worse": 0, "improved": 2, "flat": 1}
-            rows.append(
-                {
-                    **f,
-                    "cuts": sorted(cuts, key=lambda c: (rank.get(c.get("moved"), 3), c["cut"])),
-                    "worse_cuts": [c["cut"] for c in cuts if c.get("moved") == "worse"],
-                    "improved_cuts": [c["cut"] for c in cuts if c.get("moved") == "improved"],
-                }
-            )
+            row = {
+                **f,
+                "cuts": sorted(cuts, key=lambda c: (rank.get(c.get("moved"), 3), c["cut"])),
+                "worse_cuts": [c["cut"] for c in cuts if c.get("moved") == "worse"],
+                "improved_cuts": [c["cut"] for c in cuts if c.get("moved") == "improved"],
+            }
+            binder = _binder_link(f["metric_id"], self.month)
+            row["movement_html"] = movement_html(row, binder, compact=False)
+            row["movement_compact_html"] = movement_html(row, binder, compact=True)
+            row["cohort_rows_html"] = cohort_rows_html(row, binder)
+            rows.append(row)
         return rows
 
     @property
@@ -197,7 +208,7 @@ class CapabilityMonth:
         return self.fields.get("not_net") or []
 
     # Net value.
-    @property
+    @cached_property
     def net_value(self) -> list[NetValuePart]:
         every = [
             f for section in ("outcome", "adoption", "risk", "cost") for f in self.figures.get(section, [])
@@ -212,7 +223,7 @@ class CapabilityMonth:
             parts.append(NetValuePart(key, str(label), _unique(found)))
         return parts
 
-    @property
+    @cached_property
     def evidence_gaps(self) -> list[str]:
         return [part.label for part in self.net_value if part.gap]
 
@@ -232,7 +243,7 @@ class CapabilityMonth:
     def policy_drift(self) -> list[dict]:
         return self._risk_line("policy_drift")
 
-    @property
+    @cached_property
     def guardrails(self) -> list[dict]:
         """The contracts that guard another one (they must hold while it improves), worst first,
         then the risk and quality contracts past warning in the month."""
@@ -252,7 +263,7 @@ class CapabilityMonth:
         return (self.fields.get(section) or {}).get(line, "")
 
     # Roadmap implication.
-    @property
+    @cached_property
     def release_rows(self) -> list[dict]:
         return [
             {**row, "regressions_text": regressions_in_words(row.get("regressions") or [])}
@@ -267,12 +278,12 @@ class CapabilityMonth:
     def open_actions(self) -> list[dict]:
         return (self.fields.get("actions") or {}).get("open", [])
 
-    @property
+    @cached_property
     def overdue_actions(self) -> list[dict]:
         return [row for row in self.open_actions if row.get("overdue")]
 
     # Exceptions an executive reads first.
-    @property
+    @cached_property
     def exceptions(self) -> list[str]:
         found = []
         for row in self.not_net:
@@ -289,6 +300,128 @@ class CapabilityMonth:
         if self.overdue_actions:
             found.append(gettext("%(n)s actions overdue") % {"n": len(self.overdue_actions)})
         return found
+
+
+# --- the board's hot fragments, built in Python ------------------------------------------------
+
+
+def _binder_link(metric_id: str, month: datetime.date | None) -> dict:
+    """The evidence binder of a contract for the month: its address and the month's query."""
+    return {
+        "href": reverse("boards:evidence", args=[metric_id]),
+        "period": month.strftime("%Y-%m-%d") if month else "",
+    }
+
+
+def _moved_words(moved: str) -> SafeString:
+    if moved == "improved":
+        return format_html("▲ {}", gettext("improved"))
+    if moved == "worse":
+        return format_html("▼ {}", gettext("worse"))
+    return format_html("● {}", gettext("flat"))
+
+
+def movement_html(f: dict, binder: dict, *, compact: bool) -> SafeString:
+    """One outcome figure: baseline → month, the change with its 95% interval, source quality,
+    "not net"; ``compact`` names the contract instead of its metric id."""
+    movement = f.get("movement") or {}
+    if movement.get("sufficient"):
+        moved = format_html(
+            '<span class="po-moved po-moved-{}">{}</span>\n  {} <span class="text-body-secondary">({} {})</span>',
+            movement.get("moved", ""),
+            _moved_words(movement.get("moved", "")),
+            movement.get("text", ""),
+            gettext("95% CI"),
+            movement.get("ci_text", ""),
+        )
+    else:
+        moved = format_html('<span class="text-body-secondary">{}</span>', movement.get("thin", ""))
+    below = (
+        format_html(' <span class="badge text-bg-warning">{}</span>', gettext("below E3"))
+        if f.get("below_e3")
+        else ""
+    )
+    not_net = (
+        format_html(
+            '<span class="badge text-bg-danger po-not-net" title="{}">{}</span>',
+            f.get("not_net_reason", ""),
+            gettext("improvement not net"),
+        )
+        if f.get("not_net")
+        else ""
+    )
+    return format_html(
+        '<div class="po-movement{}" data-metric="{}">\n'
+        '  <a class="po-figure-link" href="{}?period={}&amp;span=month" title="{}">{}</a>:\n'
+        "  {} → <strong>{}</strong>\n"
+        "  {}\n"
+        '  <span class="badge text-bg-light border" title="{}">{}</span>{}\n'
+        "  {}\n"
+        "</div>\n",
+        "" if compact else " mb-1",
+        f["metric_id"],
+        binder["href"],
+        binder["period"],
+        gettext("The evidence behind this figure"),
+        f.get("name", "")
+        if compact
+        else format_html('<span class="font-monospace">{}</span>', f["metric_id"]),
+        f.get("baseline_text", ""),
+        f.get("current_text", ""),
+        moved,
+        gettext("Source quality: evidence level (playbook 11.2)"),
+        f.get("evidence_level", ""),
+        below,
+        not_net,
+    )
+
+
+def cohort_rows_html(f: dict, binder: dict) -> SafeString:
+    """The rows of an outcome's cohort table: each cohort's baseline, month, change with its 95%
+    interval and which way it moved, linked to its evidence."""
+    from contracts.models import MetricContract
+
+    unit = MetricContract(unit=f.get("unit") or "")
+    rows = []
+    for cut in f["cuts"]:
+        if cut.get("sufficient"):
+            change = format_html(
+                '{} <span class="text-body-secondary">({})</span>',
+                cut.get("text", ""),
+                cut.get("ci_text", ""),
+            )
+            moved = format_html(
+                '<span class="po-moved po-moved-{}">{}</span>',
+                cut.get("moved", ""),
+                _moved_words(cut.get("moved")),
+            )
+        else:
+            change = format_html('<span class="text-body-secondary">{}</span>', cut.get("thin", ""))
+            moved = "—"
+        rows.append(
+            (
+                cut["cut"],
+                binder["href"],
+                urlencode(cut["cut"]),
+                binder["period"],
+                cut["cut"],
+                unit.format_value(cut.get("before")),
+                unit.format_value(cut.get("after")),
+                change,
+                moved,
+            )
+        )
+    return format_html_join(
+        "",
+        '          <tr class="po-cohort" data-cut="{}">\n'
+        '            <th scope="row" class="fw-normal"><a href="{}?cut={}&amp;period={}&amp;span=month">{}</a></th>\n'
+        "            <td>{}</td>\n"
+        "            <td>{}</td>\n"
+        "            <td>{}</td>\n"
+        "            <td>{}</td>\n"
+        "          </tr>\n",
+        rows,
+    )
 
 
 def _leakage_of(metric_id: str) -> str:
@@ -412,6 +545,7 @@ def monthly_board(capabilities, *, month: datetime.date, user=None, now=None) ->
                 backlog_changes=backlog[capability.pk],
                 next_release=next_release.get(capability.pk),
                 guardrail_ids=guardrail_ids[capability.pk],
+                month=month,
             )
         )
     rank = {decision: position for position, decision in enumerate(DECISION_ORDER)}

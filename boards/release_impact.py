@@ -12,6 +12,7 @@ queries whatever the number of capabilities, releases or contracts.
 
 import datetime
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -76,7 +77,7 @@ class ReleaseImpact:
         """Figures computed now: live, not reviewed yet."""
         return self.review is None and bool(self.figures.get("contracts"))
 
-    @property
+    @cached_property
     def regressions(self) -> list[Regression]:
         found = []
         for contract in self.figures.get("contracts", []):
@@ -93,7 +94,7 @@ class ReleaseImpact:
                     )
         return found
 
-    @property
+    @cached_property
     def regressed_contracts(self) -> list[str]:
         return sorted({regression.metric_id for regression in self.regressions})
 

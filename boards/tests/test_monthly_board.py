@@ -148,6 +148,25 @@ def test_an_improvement_a_guardrail_blocks_is_shown_not_net(world, client_for, e
     assert "repeat contact improved while complaints breached" in page
 
 
+def test_the_movement_and_cohort_rows_built_in_python_escape_what_people_typed(world, client_for, executive):
+    """The outcome's movement and its cohort table are built once in Python (format_html), not
+    per cohort in the template: a reason or cohort value someone typed is escaped all the same."""
+    outcome = world["outcome"]
+    outcome.improvement_not_net = True
+    outcome.improvement_not_net_reason = 'complaints <b>breached</b> & "more"'
+    outcome.required_cuts = ["intent"]
+    outcome.save()
+    plant_ratio(outcome, days(datetime.date(2026, 1, 5), 28), [20], cohort={"intent": "<i>billing</i>"})
+    plant_ratio(outcome, days(MONTH, 31), [10], cohort={"intent": "<i>billing</i>"})
+    response, row = board_row(client_for(executive))
+    page = response.content.decode()
+    assert "<b>breached</b>" not in page and "<i>billing</i>" not in page
+    assert 'title="complaints &lt;b&gt;breached&lt;/b&gt; &amp; &quot;more&quot;"' in page
+    assert 'data-cut="intent=&lt;i&gt;billing&lt;/i&gt;"' in page
+    assert "?cut=intent%3D%3Ci%3Ebilling%3C/i%3E&amp;period=2026-03-01&amp;span=month" in page
+    assert page.count('class="po-movement') == 2  # the decision table's and the capability's
+
+
 def test_an_outsider_gets_404_for_a_capability_they_may_not_read_and_sees_only_their_own(
     world, client_for, outsider, other_capability
 ):

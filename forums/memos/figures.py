@@ -104,12 +104,13 @@ def _baseline_window(history: list[tuple], grain: str, month_start: datetime.dat
 
 
 def _grain_word(grain: str, count: int) -> str:
-    words = {
-        "day": (gettext("day"), gettext("days")),
-        "week": (gettext("week"), gettext("weeks")),
-        "month": (gettext("month"), gettext("months")),
-    }.get(grain, (grain, grain))
-    return words[0] if count == 1 else words[1]
+    if grain == "day":
+        return gettext("day") if count == 1 else gettext("days")
+    if grain == "week":
+        return gettext("week") if count == 1 else gettext("weeks")
+    if grain == "month":
+        return gettext("month") if count == 1 else gettext("months")
+    return grain
 
 
 def contract_figures(contracts, *, month_start: datetime.date, today: datetime.date) -> dict[int, dict]:

@@ -83,6 +83,13 @@ def impact_figures_many(releases, *, periods: int | None = None) -> dict[int, di
     ):
         contracts_of[contract.capability_id].append(contract)
 
+    # {capability id: {guardrail pk: metric ids of the contracts it guards}}
+    guards_of: dict[int, dict[int, list[str]]] = defaultdict(dict)
+    for capability_id, contracts in contracts_of.items():
+        for contract in contracts:
+            for guardrail in contract.guardrails.all():
+                guards_of[capability_id].setdefault(guardrail.pk, []).append(contract.metric_id)
+
     windows: dict[tuple[int, int], dict] = {}
     summed: dict[Window, set[int]] = defaultdict(set)
     for release in deployed:
@@ -95,10 +102,7 @@ def impact_figures_many(releases, *, periods: int | None = None) -> dict[int, di
     for release in deployed:
         result = results[release.pk]
         contracts = contracts_of[release.capability_id]
-        guards: dict[int, list[str]] = {}
-        for contract in contracts:
-            for guardrail in contract.guardrails.all():
-                guards.setdefault(guardrail.pk, []).append(contract.metric_id)
+        guards = guards_of[release.capability_id]
         for contract in contracts:
             window = windows[(release.pk, contract.pk)]
             parts = found[(_window_of(window, contract.grain), contract.pk)]

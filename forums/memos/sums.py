@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.db import connections
 from django.db.models import Case, Count, F, FloatField, Q, Sum, TextField, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest
 
@@ -112,10 +113,10 @@ def _aggregates() -> dict:
         "sample_size": Sum("sample_size"),
         "without_denominator": Count("id", filter=Q(denominator__isnull=True) | Q(denominator=0)),
         "numerator": Sum(numerator, output_field=FloatField()),
-        "denominator": Sum(denominator, output_field=FloatField()),
+        "denominator": Sum(denominator, output_field=FloatField(), default=0.0),
         "numerator_squared": Sum(numerator * numerator, output_field=FloatField()),
-        "numerator_denominator": Sum(numerator * denominator, output_field=FloatField()),
-        "denominator_squared": Sum(denominator * denominator, output_field=FloatField()),
+        "numerator_denominator": Sum(numerator * denominator, output_field=FloatField(), default=0.0),
+        "denominator_squared": Sum(denominator * denominator, output_field=FloatField(), default=0.0),
         "weight": Sum(weight, output_field=FloatField()),
         "weighted_value": Sum(weight * F("value"), output_field=FloatField()),
         "weighted_value_squared": Sum(weight * F("value") * F("value"), output_field=FloatField()),
@@ -135,6 +136,21 @@ def _rows_in(window: Window, contract_ids) -> Q:
             | Q(period_start__gte=window.after_start, period_start__lt=window.end)
         )
     return rows & Q(period_start__gte=window.start, period_start__lt=window.end)
+
+
+def _plain_rows(queryset, columns: list[str]) -> list[tuple]:
+    """The rows of a values_list queryset as the database driver returns them, columns in the
+    order given: counts and sums are plain numbers, the cohort plain text, so the ORM's
+    per-value converters (thirteen a row) are not needed."""
+    sql, params = queryset.query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        rows = cursor.fetchall()
+    if names == columns:
+        return rows
+    order = [names.index(name) for name in columns]
+    return [tuple(row[i] for i in order) for row in rows]
 
 
 def window_sums(windows: dict[Window, set[int]]) -> dict[tuple[Window, int], Parts]:
@@ -163,32 +179,36 @@ def window_sums(windows: dict[Window, set[int]]) -> dict[tuple[Window, int], Par
         default=Value(0),
     )
     wanted = Q(pk__in=[])
-    windows_of: dict[int, list[Window]] = defaultdict(list)
+    # {contract id: [(start, before_end, after_start, end, its parts)]}: no window hashed per row.
+    slots_of: dict[int, list[tuple]] = defaultdict(list)
     for window, ids in listed:
         wanted |= _rows_in(window, ids)
         for pk in ids:
-            windows_of[pk].append(window)
+            parts = found[(window, pk)]
+            slots_of[pk].append((window.start, window.before_end, window.after_start, window.end, parts))
     cohorts: dict[str, dict] = {}
-    for contract_id, at, text, *summed in (
+    columns = ["contract_id", "stretch", "cohort_text", *[f"sum_{name}" for name in Sums._fields]]
+    summed = (
         Observation.objects.filter(wanted)
         .annotate(stretch=stretch, cohort_text=Cast("cohort", TextField()))
         .values("contract_id", "stretch", "cohort_text")
         .annotate(**_aggregates())
-        .values_list("contract_id", "stretch", "cohort_text", *[f"sum_{name}" for name in Sums._fields])
-    ):
+        .values_list(*columns)
+    )
+    for row in _plain_rows(summed, columns):
+        contract_id, at, text = row[0], row[1], row[2] or "{}"
         if not at:
             continue
-        text = text or "{}"
         cohort = cohorts.get(text)
         if cohort is None:
             cohort = cohorts[text] = json.loads(text) or {}
-        entry = (cohort, Sums._make(value or 0 for value in summed))
+        entry = (cohort, Sums._make(row[3:]))
         day = boundaries[at - 1]  # the stretch runs from this boundary to the next
-        for window in windows_of[contract_id]:
-            if window.start <= day < window.before_end:
-                found[(window, contract_id)].before.append(entry)
-            elif window.after_start <= day < window.end:
-                found[(window, contract_id)].after.append(entry)
+        for start, before_end, after_start, end, parts in slots_of[contract_id]:
+            if start <= day < before_end:
+                parts.before.append(entry)
+            elif after_start <= day < end:
+                parts.after.append(entry)
     return found
 
 
