@@ -290,3 +290,61 @@ def cost_to_outcome_rows(rows, multi=False) -> str:
         "{}",
         ((cost_to_outcome_row_html(row, multi=bool(multi), links=links, words=words),) for row in rows),
     )
+
+
+@register.simple_tag
+def need_rows(items, multi=False) -> str:
+    """The ``<tr>`` of each thing that needs someone today (the runtime board's list): its level,
+    what (linked, marked when it is the reader's), the capability organisation-wide, where it
+    stands."""
+    yours = gettext("yours")
+    rows = []
+    for item in items:
+        capability = (
+            format_html('<td class="small">{}</td>', item.capability.name if item.capability else "")
+            if multi
+            else ""
+        )
+        rows.append(
+            format_html(
+                '<tr class="{}" data-urgency="{}"><td class="text-nowrap">{}</td>'
+                '<td><a href="{}">{}</a>{}</td>{}<td class="small">{}</td></tr>',
+                "table-warning" if item.yours else "",
+                item.urgency,
+                level_html(item.level, item.label),
+                item.url,
+                item.what,
+                format_html(' <span class="badge text-bg-dark">{}</span>', yours) if item.yours else "",
+                capability,
+                item.detail,
+            )
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - each row is escaped by format_html
+
+
+@register.simple_tag
+def incident_rows(severity: str, label: str, incidents, multi=False) -> str:
+    """The ``<tr>`` of the open incidents of one severity: severity, the incident (linked), the
+    capability organisation-wide, its state (a Sev1 not contained says so) and its age in days."""
+    not_contained = gettext("not contained")
+    rows = []
+    for incident in incidents:
+        state = incident.get_state_display()
+        if severity == "sev1" and not incident.is_contained:
+            state = format_html("{} · <strong>{}</strong>", state, not_contained)
+        rows.append(
+            format_html(
+                '<tr><td><span class="po-level po-sev-{}">{}</span></td>'
+                '<td><a href="{}">{}</a> {}</td>{}<td class="small">{}</td>'
+                '<td class="text-end" data-age>{}</td></tr>',
+                severity,
+                label,
+                incident.get_absolute_url(),
+                incident.readable_id,
+                incident.title,
+                format_html('<td class="small">{}</td>', incident.capability.name) if multi else "",
+                state,
+                incident.age_days,
+            )
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - each row is escaped by format_html

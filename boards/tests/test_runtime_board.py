@@ -24,7 +24,7 @@ from django.urls import reverse
 from actions.models import Action, ClosureEvidence
 from actions.tests.factories import ActionFactory
 from boards.tests.sizes import build_portfolio
-from contracts.models import Signal, StopHold
+from contracts.models import MetricContract, Signal, StopHold
 from contracts.tests.factories import EvaluationFactory, MetricContractFactory, SignalFactory
 from incidents.models import Incident
 
@@ -620,6 +620,19 @@ def test_the_list_not_yet_remediated_shows_only_what_the_reader_may_read(world, 
     assert client.get(UNREMEDIATED, {"capability": "cc-agent-assist"}).status_code == 404
     body = client.get(UNREMEDIATED, {"capability": "all"}, headers={"HX-Request": "true"}).content.decode()
     assert "Wrong cancellation route" not in body and "cc." not in body
+
+
+def test_text_people_wrote_is_escaped_in_the_rows_built_in_python(world, client_for, executive, capability):
+    """The needs list, the incidents table and the figures tables are built by template tags:
+    a title or a contract name with markup in it is shown as text."""
+    payload = '<script>alert("x")</script>'
+    incident(capability, executive, "sev1", occurred_on=datetime.date(2026, 4, 14), title=payload)
+    MetricContract.objects.filter(pk=world["contracts"]["latency"].pk).update(name=payload)
+    _response, page = get(client_for(executive), capability="all")
+    assert payload not in page
+    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
+    assert escaped in section(page, "incidents") and escaped in section(page, "needs-today")
+    assert escaped in section(page, "reliability")
 
 
 def test_the_capability_cut_changes_the_figures(world, client_for, executive):
