@@ -75,6 +75,10 @@ NET_VALUE_PARTS = [
     ("risk_adjustment", _("Risk adjustment"), (("risk", "complaints"), ("risk", "customer_harm")), ()),
 ]
 PAST_WARNING = ("warning", "breach", "stop")
+# Trend cards drawn with the page (the most urgent capabilities' first, as the board is sorted);
+# the others load as the reader scrolls to them (the same card from the chart endpoint), as on
+# the runtime and weekly boards: eighty-odd charts organisation-wide.
+EAGER_CARDS = 12
 
 
 # --- which capabilities a board shows -------------------------------------------------------
@@ -300,6 +304,37 @@ class CapabilityMonth:
         if self.overdue_actions:
             found.append(gettext("%(n)s actions overdue") % {"n": len(self.overdue_actions)})
         return found
+
+
+# --- trend cards -----------------------------------------------------------------------------------
+
+
+@dataclass
+class PendingTrend:
+    """A trend card still to load (``boards.runtime.PendingCard``), as the ``pending_card`` tag
+    of ``board_figures`` takes it."""
+
+    card: object
+
+    pending = True
+
+    @property
+    def contract(self):
+        return self.card.contract
+
+
+def board_trend_cards(contracts, *, eager: int | None = None) -> list:
+    """The trend cards of the contracts in their order: the first ``eager`` (``EAGER_CARDS``)
+    drawn with the page (``boards.cards.trend_cards``), the others pending, drawn when scrolled
+    to."""
+    from boards.cards import trend_cards
+    from boards.runtime import PendingCard
+
+    contracts = list(contracts)
+    eager = EAGER_CARDS if eager is None else eager
+    return trend_cards(contracts[:eager]) + [
+        PendingTrend(PendingCard(contract)) for contract in contracts[eager:]
+    ]
 
 
 # --- the board's hot fragments, built in Python ------------------------------------------------

@@ -167,6 +167,31 @@ def test_the_movement_and_cohort_rows_built_in_python_escape_what_people_typed(w
     assert page.count('class="po-movement') == 2  # the decision table's and the capability's
 
 
+def test_trend_cards_past_the_first_few_load_when_scrolled_to(client, monkeypatch):
+    """Organisation-wide the board has a trend card per outcome contract: the first
+    ``EAGER_CARDS`` are drawn with the page, the others are placeholders that fetch the same
+    card from the chart endpoint when revealed (a plain link without JavaScript)."""
+    from boards import monthly
+
+    with time_machine.travel(datetime.datetime(2026, 4, 20, 12, 0, tzinfo=LONDON), tick=False):
+        portfolio = build_portfolio(3)
+        client.force_login(portfolio.reader)
+        monkeypatch.setattr(monthly, "EAGER_CARDS", 1)
+        response = client.get(URL)
+        page = response.content.decode()
+        cards = [card for _row, cards in response.context["trend_groups"] for card in cards]
+        assert len(cards) == 3
+        drawn, pending = cards[0], cards[1:]
+        assert not getattr(drawn, "pending", False) and "plotly-graph-div" in page
+        for card in pending:
+            chart = reverse("boards:chart", kwargs={"metric_id": card.contract.metric_id})
+            assert f'hx-get="{chart}" hx-trigger="revealed"' in page
+            drawn_later = client.get(chart, headers={"HX-Request": "true"})
+            assert drawn_later.status_code == 200
+            assert f'data-metric="{card.contract.metric_id}"' in drawn_later.content.decode()
+        assert page.count('hx-trigger="revealed"') == 2
+
+
 def test_an_outsider_gets_404_for_a_capability_they_may_not_read_and_sees_only_their_own(
     world, client_for, outsider, other_capability
 ):

@@ -7,7 +7,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from boards import monthly
-from boards.cards import trend_cards
 from boards.registry import BOARDS
 from contracts.models import MetricContract
 
@@ -22,7 +21,9 @@ def monthly_board(request):
         contract.metric_id: contract
         for contract in MetricContract.objects.filter(metric_id__in=wanted).select_related("capability")
     }
-    cards = trend_cards([contracts[metric_id] for metric_id in wanted if metric_id in contracts])
+    cards = monthly.board_trend_cards(
+        [contracts[metric_id] for metric_id in wanted if metric_id in contracts]
+    )
     cards_of = {}
     for card in cards:
         cards_of.setdefault(card.contract.capability_id, []).append(card)

@@ -6,8 +6,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from boards import release_impact
-from boards.cards import trend_cards
-from boards.monthly import capabilities_in_scope
+from boards.monthly import board_trend_cards, capabilities_in_scope
 from boards.registry import BOARDS
 from contracts.models import MetricContract
 
@@ -30,7 +29,7 @@ def release_impact_board(request):
             metric_id__in=wanted, capability_id__in=[capability.pk for capability in capabilities]
         )
     }
-    cards = trend_cards([contracts[metric_id] for metric_id in wanted if metric_id in contracts])
+    cards = board_trend_cards([contracts[metric_id] for metric_id in wanted if metric_id in contracts])
     return render(
         request,
         "boards/release_impact.html",
