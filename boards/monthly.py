@@ -146,6 +146,23 @@ class CapabilityMonth:
     guardrail_ids: set = field(default_factory=set)  # metric ids of the contracts guarding another
     month: datetime.date | None = None  # the month shown, for the links to the evidence binder
 
+    # Links to the evidence binder of a figure for the month, one address per contract.
+    @cached_property
+    def _binder_hrefs(self) -> dict[str, str]:
+        return {}
+
+    def binder_href(self, metric_id: str) -> str:
+        """The evidence binder of a contract's figure for the month (as the board links it)."""
+        href = self._binder_hrefs.get(metric_id)
+        if href is None:
+            link = _binder_link(metric_id, self.month)
+            href = self._binder_hrefs[metric_id] = f"{link['href']}?period={link['period']}&span=month"
+        return href
+
+    def _linked(self, figures: list[dict]) -> list[dict]:
+        """The figures, each with its binder link (``binder_href``), for the template."""
+        return [{**f, "binder_href": self.binder_href(f["metric_id"])} for f in figures]
+
     # Decision requested.
     @property
     def recommendation(self) -> str:
@@ -224,7 +241,7 @@ class CapabilityMonth:
                 for f in every
                 if (f.get("section"), f.get("line")) in lines or _leakage_of(f["metric_id"]) in leakage
             ]
-            parts.append(NetValuePart(key, str(label), _unique(found)))
+            parts.append(NetValuePart(key, str(label), self._linked(_unique(found))))
         return parts
 
     @cached_property
@@ -232,18 +249,18 @@ class CapabilityMonth:
         return [part.label for part in self.net_value if part.gap]
 
     # Risk and adoption.
-    @property
+    @cached_property
     def adoption(self) -> list[dict]:
-        return self.figures.get("adoption", [])
+        return self._linked(self.figures.get("adoption", []))
 
     def _risk_line(self, line: str) -> list[dict]:
-        return [f for f in self.figures.get("risk", []) if f.get("line") == line]
+        return self._linked([f for f in self.figures.get("risk", []) if f.get("line") == line])
 
-    @property
+    @cached_property
     def complaints(self) -> list[dict]:
         return self._risk_line("complaints")
 
-    @property
+    @cached_property
     def policy_drift(self) -> list[dict]:
         return self._risk_line("policy_drift")
 
@@ -261,7 +278,8 @@ class CapabilityMonth:
             if f.get("worst_level") in PAST_WARNING and f.get("line") not in ("complaints", "policy_drift")
         ]
         rank = {"stop": 0, "breach": 1, "warning": 2, "ok": 3}
-        return sorted(_unique(found), key=lambda f: (rank.get(f.get("worst_level"), 4), f["metric_id"]))
+        ranked = sorted(_unique(found), key=lambda f: (rank.get(f.get("worst_level"), 4), f["metric_id"]))
+        return self._linked(ranked)
 
     def line(self, section: str, line: str) -> str:
         return (self.fields.get(section) or {}).get(line, "")
