@@ -17,6 +17,8 @@ review's own view), every board but the portfolio's:
                           re-run alone on a cursor, fetching every row: median of RENDERS runs
     board_<name>_vs_sql   board_<name>_ms / board_<name>_sql_ms   (goal: <= 3)
     board_<name>_queries  statements per render
+    board_<name>_orm_ms   of one render, the time Django's ORM spent compiling those statements
+                          to SQL (SQLCompiler.as_sql): work the SQL floor does not include
 
 Goals (issue 8): every board_<name>_vs_sql <= 3; board_weekly_ms (and _one) < 300. A board that answers
 404 is not built yet: a line on stderr, no figures, not a failure. Any other status than 200
@@ -167,6 +169,32 @@ def renders_ms(client, url: str, count: int) -> list[float]:
     return times
 
 
+def orm_compile_ms(client, url: str) -> float:
+    """Milliseconds one render spends in ``SQLCompiler.as_sql`` (outermost calls only): what
+    turning the board's querysets into SQL costs, next to running that SQL."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    original = SQLCompiler.as_sql
+    spent = {"s": 0.0, "depth": 0}
+
+    def timed(self, *args, **kwargs):
+        spent["depth"] += 1
+        started = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["depth"] -= 1
+            if not spent["depth"]:
+                spent["s"] += time.perf_counter() - started
+
+    SQLCompiler.as_sql = timed
+    try:
+        client.get(url)
+    finally:
+        SQLCompiler.as_sql = original
+    return spent["s"] * 1000
+
+
 def reads(statements: list[str]) -> list[str]:
     """The statements that read (a board's GET writes nothing; savepoints and a session save,
     if any, are not what the board needs)."""
@@ -274,6 +302,7 @@ def measure(args) -> int:
         print(f"board_{name}_sql_ms {floor:.1f} ms")
         print(f"board_{name}_vs_sql {board / floor if floor else float('inf'):.2f} ratio")
         print(f"board_{name}_queries {len(statements)} count")
+        print(f"board_{name}_orm_ms {orm_compile_ms(client, url):.1f} ms")
         if board / max(floor, 1e-9) > VS_SQL_GOAL:
             print(
                 f"board {name}: vs_sql {board / floor:.2f} misses the goal (<= {VS_SQL_GOAL})",
