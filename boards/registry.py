@@ -57,3 +57,8 @@ BOARDS = [
         _("value, risk, cost, reuse, funding, retirement"),
     ),
 ]
+
+
+def board_named(key: str) -> Board:
+    """The board of the stack with this key (``"weekly"``, ``"portfolio"``...)."""
+    return next(item for item in BOARDS if item.key == key)

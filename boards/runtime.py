@@ -675,15 +675,14 @@ def active_contracts(capabilities: list[Capability], condition: Q | None = None)
     """The active contracts of these capabilities (and meeting ``condition``, when given), by
     capability name and metric id. Each holds its capability from ``capabilities`` (already
     read), not a copy of its own per contract."""
-    by_pk = {capability.pk: capability for capability in capabilities}
-    contracts = list(
-        MetricContract.objects.filter(capability_id__in=list(by_pk), status=ContractStatus.ACTIVE)
+    return with_capability(
+        MetricContract.objects.filter(
+            capability_id__in=_scope_ids(capabilities), status=ContractStatus.ACTIVE
+        )
         .filter(condition or Q())
-        .order_by("capability__name", "metric_id")
+        .order_by("capability__name", "metric_id"),
+        capabilities,
     )
-    for contract in contracts:
-        contract.capability = by_pk[contract.capability_id]
-    return contracts
 
 
 def with_capability(records, capabilities: list[Capability]) -> list:

@@ -8,12 +8,10 @@ as ``boards/runtime_figures.html`` shows them; ``{% level_badge level label %}``
 ``forums/meeting_level.html``. Every value is escaped by ``format_html``.
 """
 
-import re
 from urllib.parse import quote
 
 from django import template
 from django.template.defaultfilters import floatformat
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -25,10 +23,6 @@ register = template.Library()
 
 # The level's shape, so it reads without colour (as forums/meeting_level.html draws it).
 SHAPES = {"stop": "■", "breach": "▲", "warning": "●", "ok": "✓"}
-# A metric id made only of characters a URL keeps as they are: its links are the reversed
-# pattern with the id put in (reversing once per table, not once per row).
-PLAIN = re.compile(r"[A-Za-z0-9_.~-]+")
-SENTINEL = "sentinel_0.sentinel_0"
 
 
 def level_html(level: str, label: str) -> str:
@@ -42,30 +36,6 @@ def level_html(level: str, label: str) -> str:
 def level_badge(level: str, label: str) -> str:
     """A contract level in words, with a shape."""
     return level_html(level, label)
-
-
-class _Links:
-    """A table's links to contracts and their evidence binders: each URL pattern reversed once."""
-
-    def __init__(self):
-        self.contract = reverse("contracts:contract-detail", kwargs={"metric_id": SENTINEL})
-        self.binder = reverse("boards:evidence", kwargs={"metric_id": SENTINEL})
-
-    @staticmethod
-    def _put(pattern: str, metric_id: str) -> str | None:
-        if not PLAIN.fullmatch(metric_id):
-            return None
-        head, _sentinel, tail = pattern.rpartition(SENTINEL)
-        return f"{head}{metric_id}{tail}"
-
-    def contract_url(self, contract) -> str:
-        return self._put(self.contract, contract.metric_id) or contract.get_absolute_url()
-
-    def binder_url(self, metric_id: str, period) -> str:
-        url = self._put(self.binder, metric_id)
-        if url is None:
-            return evidence_url(metric_id, period=period)
-        return f"{url}?period={period.isoformat()}" if period else url
 
 
 def cohorts_html(groups, binder_href: str) -> str:
@@ -130,12 +100,12 @@ def _change_html(figure, better: str, worse: str) -> str:
     return format_html('{} <span class="po-worse">{}</span>', change_text, worse)
 
 
-def figure_row_html(figure, *, multi: bool, all_cuts: bool, links: _Links, words: dict) -> str:
+def figure_row_html(figure, *, multi: bool, all_cuts: bool, words: dict) -> str:
     """One contract's row: name and id (and its open signal), capability (organisation-wide),
     latest value linked to its evidence, change against the period before, level, and the cuts
     (every cohort, or those past warning)."""
     contract = figure.contract
-    binder_href = links.binder_url(contract.metric_id, figure.period)
+    binder_href = evidence_url(contract.metric_id, period=figure.period)
     period = (
         format_html('<div class="small text-body-secondary">{}</div>', figure.period.isoformat())
         if figure.period
@@ -155,7 +125,7 @@ def figure_row_html(figure, *, multi: bool, all_cuts: bool, links: _Links, words
         "po-row-alarm" if figure.alarming else "",
         contract.metric_id,
         figure.level,
-        links.contract_url(contract),
+        contract.get_absolute_url(),
         contract.name,
         contract.metric_id,
         _signal_html(figure.signal),
@@ -173,7 +143,6 @@ def figure_row_html(figure, *, multi: bool, all_cuts: bool, links: _Links, words
 @register.simple_tag
 def figure_rows(figures, multi=False, all_cuts=False) -> str:
     """The ``<tr>`` of each figure of a board's figures table (``boards/runtime_figures.html``)."""
-    links = _Links()
     words = {
         "evidence": gettext("The evidence behind this figure"),
         "better": gettext("better"),
@@ -183,7 +152,7 @@ def figure_rows(figures, multi=False, all_cuts=False) -> str:
         "\n",
         "{}",
         (
-            (figure_row_html(figure, multi=bool(multi), all_cuts=bool(all_cuts), links=links, words=words),)
+            (figure_row_html(figure, multi=bool(multi), all_cuts=bool(all_cuts), words=words),)
             for figure in figures
         ),
     )
@@ -220,7 +189,7 @@ def _signed_percent(value, suffix: str = "%") -> str:
     return f"{'+' if value > 0 else ''}{floatformat(value, 1)}{suffix}"
 
 
-def cost_to_outcome_row_html(row, *, multi: bool, links: _Links, words: dict) -> str:
+def cost_to_outcome_row_html(row, *, multi: bool, words: dict) -> str:
     """One cost-per-case contract against one outcome it buys: both linked with their evidence,
     the cost per good outcome now, its movement (costs more, less, or steady), and the movements
     of the cost per case and of the good-outcome share."""
@@ -256,15 +225,15 @@ def cost_to_outcome_row_html(row, *, multi: bool, links: _Links, words: dict) ->
         cost.metric_id,
         outcome.metric_id,
         format_html('<td class="small">{}</td>', row.capability.name) if multi else "",
-        links.contract_url(cost),
+        cost.get_absolute_url(),
         cost.name,
-        links.binder_url(cost.metric_id, row.period),
+        evidence_url(cost.metric_id, period=row.period),
         words["evidence_title"],
         words["evidence"],
-        links.contract_url(outcome),
+        outcome.get_absolute_url(),
         outcome.name,
         gettext("good outcome: %(good)s") % {"good": row.good_label},
-        links.binder_url(outcome.metric_id, row.period),
+        evidence_url(outcome.metric_id, period=row.period),
         words["evidence_title"],
         words["evidence"],
         row.per_good_now_text,
@@ -277,7 +246,6 @@ def cost_to_outcome_row_html(row, *, multi: bool, links: _Links, words: dict) ->
 @register.simple_tag
 def cost_to_outcome_rows(rows, multi=False) -> str:
     """The ``<tr>`` of each cost-to-outcome pair of the runtime board."""
-    links = _Links()
     words = {
         "evidence_title": gettext("The evidence behind this figure"),
         "evidence": gettext("evidence"),
@@ -288,7 +256,7 @@ def cost_to_outcome_rows(rows, multi=False) -> str:
     return format_html_join(
         "\n",
         "{}",
-        ((cost_to_outcome_row_html(row, multi=bool(multi), links=links, words=words),) for row in rows),
+        ((cost_to_outcome_row_html(row, multi=bool(multi), words=words),) for row in rows),
     )
 
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from boards import monthly
-from boards.registry import BOARDS
+from boards.registry import board_named
 from contracts.models import MetricContract
 
 
@@ -31,7 +31,7 @@ def monthly_board(request):
         request,
         "boards/monthly.html",
         {
-            "board": next(b for b in BOARDS if b.key == "monthly"),
+            "board": board_named("monthly"),
             "monthly": board,
             "capability": chosen,
             "visible": visible,

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from boards import portfolio
 from boards.monthly import capabilities_in_scope
-from boards.registry import BOARDS
+from boards.registry import board_named
 
 
 @require_GET
@@ -17,7 +17,7 @@ def portfolio_board(request):
         request,
         "boards/portfolio.html",
         {
-            "board": next(b for b in BOARDS if b.key == "portfolio"),
+            "board": board_named("portfolio"),
             "portfolio": board,
             "capability": chosen,
             "visible": visible,

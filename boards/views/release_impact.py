@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from boards import release_impact
 from boards.monthly import board_trend_cards, capabilities_in_scope
-from boards.registry import BOARDS
+from boards.registry import board_named
 from contracts.models import MetricContract
 
 WINDOWS = (30, 90, 180, 365)
@@ -34,7 +34,7 @@ def release_impact_board(request):
         request,
         "boards/release_impact.html",
         {
-            "board": next(b for b in BOARDS if b.key == "release_impact"),
+            "board": board_named("release_impact"),
             "releases": board,
             "capability": chosen,
             "visible": visible,

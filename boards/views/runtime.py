@@ -4,11 +4,11 @@ five dashboard signals. ``?capability=<slug>`` cuts it to one capability. A long
 not yet remediated is folded and loads when opened: ``runtime_unremediated``."""
 
 from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from boards import runtime as readings
-from boards.registry import BOARDS
+from boards.registry import board_named
+from boards.views.fragments import render_fragment
 
 
 @require_GET
@@ -20,7 +20,12 @@ def runtime_board(request):
         return render(
             request,
             "boards/runtime_unknown.html",
-            {"board": _runtime(), "unknown": unknown, "visible": unknown.visible, "capability": None},
+            {
+                "board": board_named("runtime"),
+                "unknown": unknown,
+                "visible": unknown.visible,
+                "capability": None,
+            },
             status=404,
         )
     board = readings.runtime_board(capabilities=capabilities, user=request.user)
@@ -31,7 +36,7 @@ def runtime_board(request):
         request,
         "boards/runtime.html",
         {
-            "board": _runtime(),
+            "board": board_named("runtime"),
             "runtime": board,
             "capability": chosen,
             "visible": visible,
@@ -49,12 +54,12 @@ def runtime_unremediated(request):
     """The problems not yet remediated, oldest first, for the board's capabilities: the fragment
     for htmx (the board's fold), a page of its own without JavaScript."""
     capabilities, chosen, visible = readings.board_scope(request)
-    template = "boards/runtime_unremediated.html" if request.htmx else "boards/runtime_unremediated_page.html"
-    response = render(
+    return render_fragment(
         request,
-        template,
+        "boards/runtime_unremediated.html",
+        "boards/runtime_unremediated_page.html",
         {
-            "board": _runtime(),
+            "board": board_named("runtime"),
             "items": readings.unremediated_items(capabilities),
             "multi": len(capabilities) > 1,
             "capability": chosen,
@@ -62,9 +67,3 @@ def runtime_unremediated(request):
             "scope_slug": chosen.slug if chosen else "",
         },
     )
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _runtime():
-    return next(b for b in BOARDS if b.key == "runtime")

@@ -5,11 +5,11 @@ a row's other contracts) load when the reader opens them: ``weekly_fold``."""
 
 from django.http import Http404
 from django.shortcuts import render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from boards import runtime, weekly
-from boards.registry import BOARDS
+from boards.registry import board_named
+from boards.views.fragments import render_fragment
 
 
 @require_GET
@@ -26,7 +26,7 @@ def weekly_board(request):
         request,
         "boards/weekly.html",
         {
-            "board": _weekly(),
+            "board": board_named("weekly"),
             "weekly": board,
             "capability": chosen,
             "visible": visible,
@@ -49,12 +49,12 @@ def weekly_fold(request, key):
     if fold.quiet:
         for figure in fold.figures:
             figure.card = runtime.PendingCard(figure.contract)
-    template = "boards/weekly_fold.html" if request.htmx else "boards/weekly_fold_page.html"
-    response = render(
+    return render_fragment(
         request,
-        template,
+        "boards/weekly_fold.html",
+        "boards/weekly_fold_page.html",
         {
-            "board": _weekly(),
+            "board": board_named("weekly"),
             "fold": fold,
             "multi": len(capabilities) > 1,
             "capability": chosen,
@@ -62,9 +62,3 @@ def weekly_fold(request, key):
             "scope_slug": chosen.slug if chosen else "",
         },
     )
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def _weekly():
-    return next(b for b in BOARDS if b.key == "weekly")
