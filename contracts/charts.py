@@ -331,6 +331,7 @@ def trend_figure(
     The board cards, the contract page and the PDF packs all draw through this function.
     """
     unit_sep = "" if unit == "%" else " "
+    language = get_language()  # once: a line names the level of each of its points
     data: list[dict] = []
     shown_levels: list[str] = []
     for index, item in enumerate(lines):
@@ -341,7 +342,9 @@ def trend_figure(
             marker = {"color": [s[0] for s in styles], "symbol": [s[1] for s in styles], "size": 9}
             shown_levels += [level for level in dict.fromkeys(item.levels) if level not in shown_levels]
         level_labels = (
-            [_level_label(level) for level in item.levels] if item.levels is not None else [""] * len(item.x)
+            [_level_label_in(level, language) for level in item.levels]
+            if item.levels is not None
+            else [""] * len(item.x)
         )
         data.append(
             {

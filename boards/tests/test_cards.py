@@ -188,6 +188,11 @@ def test_the_table_links_each_period_to_its_evidence_and_the_card_to_the_binder(
     )
     cut = trend_card(contract, cut="intent=billing")
     assert cut.evidence_url == "/boards/evidence/cc.repeat_contact/?cut=intent%3Dbilling"
+    # A cut card's rows keep the cut and add their period; in the HTML the & is escaped.
+    (cut_row,) = cut.table_rows
+    period_url = f"/boards/evidence/cc.repeat_contact/?cut=intent%3Dbilling&period={monday(1).isoformat()}"
+    assert cut_row[2] == period_url
+    assert f'href="{period_url.replace("&", "&amp;")}"' in str(cut.table_body_html)
 
 
 def test_the_table_view_shows_each_period_its_values_level_and_evidence_link(capability):
