@@ -8,7 +8,8 @@ PostgreSQL only (the figures mean nothing on SQLite). It works in its own throw-
 
 For each board in ``boards.registry.BOARDS``, plus the evidence binder of one busy contract
 (``BUSY_CONTRACT``), logged in as the demo ``exec`` (organisation-wide: the whole scaled
-portfolio) through Django's test client — server time, no network, DEBUG off, templates cached;
+portfolio) through Django's test client — server time, no network, DEBUG off, templates cached,
+the garbage collector tuned as in each web worker (productops.serving);
 then again for one capability (``<name>_one``, ``?capability=cc-agent-assist``: the weekly ops
 review's own view), every board but the portfolio's:
 
@@ -95,6 +96,11 @@ def setup_django(url: str, media_root: str) -> None:
 
     django.setup()
     from django.test.utils import override_settings
+
+    from productops.serving import tune_garbage_collector
+
+    # As productops.wsgi does in each gunicorn worker: start-up frozen, fewer young collections.
+    tune_garbage_collector()
 
     # No collectstatic here: {% static %} names files as they are, without the manifest's hashes.
     override_settings(

@@ -335,6 +335,10 @@ CELERY_BEAT_SCHEDULE = {
 # Webhooks: the wait after a failed delivery attempt starts here and doubles (tests shorten it).
 WEBHOOKS_BACKOFF_BASE_SECONDS = env_int("WEBHOOKS_BACKOFF_BASE_SECONDS", 30, minimum=1)
 
+# Web processes: the garbage collector's young-generation threshold after start-up
+# (productops.serving; 0 keeps Python's default of 700).
+WEB_GC_THRESHOLD = env_int("WEB_GC_THRESHOLD", 50_000, minimum=0)
+
 # Demo logins: refused with DEBUG off unless forced (see seed_demo).
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo")
 
