@@ -215,3 +215,37 @@ def test_the_table_view_shows_each_period_its_values_level_and_evidence_link(cap
     card.table.rows[0][1] = "<script>"
     card.__dict__.pop("_once_table_body_html")
     assert "&lt;script&gt;" in str(card.table_body_html)
+
+
+def test_the_cut_controls_name_each_cut_mark_the_current_one_and_escape_the_data(capability):
+    """The card's buttons (All, By <dimension>, By version) and cohort-cut menu, as a reader sees
+    them: each a link to the card's chart endpoint swapped in by htmx, the shown cut marked
+    current and kept in the other buttons' links; dimensions and cuts from the data escaped."""
+    from django.template.loader import render_to_string
+
+    contract = MetricContractFactory(
+        capability=capability,
+        metric_id="cc.repeat_contact",
+        status="active",
+        cohort_dimensions=["team", "intent"],
+    )
+    EvaluationFactory(contract=contract, period_start=monday(1))
+    EvaluationFactory(contract=contract, period_start=monday(1), cut='team=a&b"<x>', value=3.0)
+    card = trend_card(contract, cut='team=a&b"<x>')
+    assert card.cut == 'team=a&b"<x>'
+    html = render_to_string("boards/trend_card.html", {"card": card})
+    chart = "/boards/chart/cc.repeat_contact/"
+    cut = "cut=team%3Da%26b%22%3Cx%3E"
+    assert (
+        f'<a class="btn btn-sm btn-secondary" href="{chart}?{cut}" hx-get="{chart}?{cut}" '
+        f'hx-target="#{card.dom_id}" hx-swap="outerHTML" aria-current="true">All</a>'
+    ) in html
+    assert f'href="{chart}?by=cohort&amp;dimension=intent&amp;{cut}"' in html and ">By intent</a>" in html
+    assert f'href="{chart}?by=version&amp;{cut}"' in html
+    assert '<option value="team=a&amp;b&quot;&lt;x&gt;" selected>team=a&amp;b&quot;&lt;x&gt;</option>' in html
+    assert "<x>" not in html
+
+    by_version = render_to_string("boards/trend_card.html", {"card": trend_card(contract, by="version")})
+    assert 'aria-current="true">By version</a>' in by_version
+    assert '<input type="hidden" name="by" value="version">' in by_version
+    assert by_version.count('aria-current="true"') == 1
