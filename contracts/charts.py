@@ -727,8 +727,11 @@ def whole_population_lines(contracts, *, periods: int = 26) -> dict[int, list[Se
         .values_list("contract_id", "period_start", "value", "sample_size", "level")
     )
     evaluated: dict[int, Series] = {}
+    whole = str(_("Whole population"))  # translated once, not once per row
     for contract_id, period_start, value, sample, level in rows:
-        item = evaluated.setdefault(contract_id, Series(name=str(_("Whole population")), levels=[]))
+        item = evaluated.get(contract_id)
+        if item is None:
+            item = evaluated[contract_id] = Series(name=whole, levels=[])
         item.x.append(period_start)
         item.y.append(value)
         item.sample.append(sample)
