@@ -204,7 +204,8 @@ def orm_compile_ms(client, url: str) -> float:
 def reads(statements: list[str]) -> list[str]:
     """The statements that read (a board's GET writes nothing; savepoints and a session save,
     if any, are not what the board needs)."""
-    return [sql for sql in statements if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+    # A union begins "(SELECT": it reads too.
+    return [sql for sql in statements if sql.lstrip(" \n(").upper().startswith(("SELECT", "WITH"))]
 
 
 def sql_ms(statements: list[str], count: int) -> list[float]:
