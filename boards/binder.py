@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, F, FloatField, Max, Min, OuterRef, Prefetch, Q, Sum
+from django.db.models import Count, F, FloatField, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +39,7 @@ from contracts.periods import FEEDING_GRAINS, describe_period, period_start_of, 
 from decisions.choices import DecisionType
 from decisions.models import EvidenceLink
 from experiments.models import Experiment
-from incidents.models import Incident
+from incidents.models import Incident, LearningItem
 from productops.permissions import visible_capability_ids
 from releases.models import ImpactReview, Release
 
@@ -51,6 +51,12 @@ MAX_DECISIONS = 30
 MAX_RELEASES = 12
 MAX_INCIDENTS = 12
 SPAN_MONTH = "month"
+
+
+def _person_fields(relation: str) -> tuple[str, ...]:
+    """The columns of a person the binder names (``productops.formats.person_name``), through
+    ``relation``: the rest of the user row is not read."""
+    return tuple(f"{relation}__{name}" for name in ("first_name", "last_name", "username"))
 
 
 @dataclass
@@ -65,7 +71,8 @@ class SourceRow:
     last_period: datetime.date
     first_ingested: datetime.datetime
     last_ingested: datetime.datetime
-    import_job: ImportJob | None = None
+    # The CSV import these rows came from (its file name is their source), when there is one.
+    import_job_id: int | None = None
 
     @property
     def versions(self) -> str:
@@ -161,6 +168,7 @@ class Binder:
     evaluations: list[Evaluation]
     observed: Observed
     signals: list[Signal]
+    stop_holds: dict[int, list[StopHold]]  # by signal id
     actions: list[ActionTrace]
     decisions: list[DecisionTrace]
     definition_changes: list[DecisionTrace]
@@ -258,21 +266,36 @@ def _cut_has_data(contract, cut_text: str, evaluations, observed: Observed) -> b
 
 
 def _related_contracts(contract) -> tuple[list, list]:
-    """(its guardrail contracts, the contracts it is a guardrail of) in one statement."""
+    """(its guardrail contracts, the contracts it is a guardrail of) in one statement: the
+    guardrail links naming it at either end, with the other end's id, metric id and name (the
+    binder lists and links them, nothing more)."""
     through = MetricContract.guardrails.through
-    guards_it = through.objects.filter(
-        from_metriccontract_id=contract.pk, to_metriccontract_id=OuterRef("pk")
+    rows = through.objects.filter(
+        Q(from_metriccontract_id=contract.pk) | Q(to_metriccontract_id=contract.pk)
+    ).values_list(
+        "from_metriccontract_id",
+        "to_metriccontract_id",
+        "to_metriccontract__metric_id",
+        "to_metriccontract__name",
+        "from_metriccontract__metric_id",
+        "from_metriccontract__name",
     )
-    guarded_by_it = through.objects.filter(
-        to_metriccontract_id=contract.pk, from_metriccontract_id=OuterRef("pk")
-    )
-    rows = list(
-        MetricContract.objects.annotate(is_guardrail=Exists(guards_it), is_guarded=Exists(guarded_by_it))
-        .filter(Q(is_guardrail=True) | Q(is_guarded=True))
-        .order_by("metric_id")
-        .only("metric_id", "name", "capability_id", "evidence_level")
-    )
-    return [row for row in rows if row.is_guardrail], [row for row in rows if row.is_guarded]
+    guardrails, guarded = [], []
+    for from_id, to_id, to_metric, to_name, from_metric, from_name in rows:
+        if from_id == contract.pk:
+            guardrails.append(_contract_named(rows.db, to_id, to_metric, to_name))
+        if to_id == contract.pk:
+            guarded.append(_contract_named(rows.db, from_id, from_metric, from_name))
+    return sorted(guardrails, key=_by_metric_id), sorted(guarded, key=_by_metric_id)
+
+
+def _contract_named(db: str, pk: int, metric_id: str, name: str) -> MetricContract:
+    """A contract as loaded with only its id, metric id and name (the rest deferred)."""
+    return MetricContract.from_db(db, ["id", "metric_id", "name"], (pk, metric_id, name))
+
+
+def _by_metric_id(contract) -> str:
+    return contract.metric_id
 
 
 def _evaluations(contract, cut: str, before) -> list[Evaluation]:
@@ -309,6 +332,8 @@ def _pooled(contract, numerator, denominator, weighted, sample) -> float | None:
 
 
 def _observed(contract, rows, capability_id) -> Observed:
+    """The observations ``rows`` pooled into the figure: their totals, and the largest (source,
+    version set) groups, each with the CSV import it came from (two statements)."""
     totals = rows.aggregate(
         observations=Count("pk"),
         sample=Sum("sample_size"),
@@ -330,9 +355,17 @@ def _observed(contract, rows, capability_id) -> Observed:
         first_ingested=Min("ingested_at"),
         last_ingested=Max("ingested_at"),
     )
+    # A CSV import's rows carry its file name as their source: the latest import of that name.
+    import_job = ImportJob.objects.filter(capability_id=capability_id, original_name=OuterRef("source"))
+    groups = groups.annotate(
+        import_job_id=Subquery(import_job.order_by("-created_at", "-id").values("pk")[:1])
+    )
     group_rows = [
         SourceRow(**row) for row in groups.order_by("-sample", "source", "version_key")[: MAX_SOURCE_ROWS + 1]
     ]
+    for row in group_rows:
+        if not row.source:
+            row.import_job_id = None
     observed = Observed(
         observations=totals["observations"] or 0,
         sample=totals["sample"] or 0,
@@ -347,33 +380,51 @@ def _observed(contract, rows, capability_id) -> Observed:
     )
     # The number of (source, version) groups is only known past the cap as "more than".
     observed.sources_versions = len(group_rows)
-    sources = {row.source for row in observed.rows if row.source}
-    if sources:
-        # A CSV import's rows carry its file name as their source: link the import job.
-        jobs = {}
-        for job in ImportJob.objects.filter(capability_id=capability_id, original_name__in=sources).order_by(
-            "created_at"
-        ):
-            jobs[job.original_name] = job
-        for row in observed.rows:
-            row.import_job = jobs.get(row.source)
     return observed
 
 
 def _signals(contract, cut: str) -> list[Signal]:
-    rows = Signal.objects.filter(contract=contract)
+    """The signals of the cut (every cut's for the whole population), latest first, with the
+    readable id of the action each opened: the columns the binder shows."""
+    rows = Signal.objects.filter(contract_id=contract.pk)
     if cut:
         rows = rows.filter(cut=cut)
     return list(
         rows.select_related("action")
-        .prefetch_related(Prefetch("stop_holds", queryset=StopHold.objects.select_related("lifted_by")))
+        .only(
+            "cut",
+            "level",
+            "worst_level",
+            "opened_period",
+            "last_period",
+            "resolved_period",
+            "observed_value",
+            "action__readable_id",
+        )
         .order_by("-opened_period", "-id")[:MAX_SIGNALS]
     )
 
 
+def _stop_holds(signals: list[Signal]) -> dict[int, list[StopHold]]:
+    """The stop holds each signal's stop rule put on releases (lifted or in force, oldest
+    first), by signal id, with who lifted each."""
+    if not signals:
+        return {}
+    holds: dict[int, list[StopHold]] = {}
+    rows = (
+        StopHold.objects.filter(signal_id__in=[signal.pk for signal in signals])
+        .select_related("lifted_by")
+        .only("signal_id", "lifted_at", *_person_fields("lifted_by"))
+        .order_by("id")
+    )
+    for hold in rows:
+        holds.setdefault(hold.signal_id, []).append(hold)
+    return holds
+
+
 def _actions(contract, signals: list[Signal], today) -> list[ActionTrace]:
     """The actions the signals opened (by the signal's link or the action's source), and any
-    action whose source is the contract itself."""
+    action whose source is the contract itself, with their closure evidence (two statements)."""
     signal_ct = ContentType.objects.get_for_model(Signal)
     contract_ct = ContentType.objects.get_for_model(MetricContract)
     signal_ids = [signal.pk for signal in signals]
@@ -384,22 +435,29 @@ def _actions(contract, signals: list[Signal], today) -> list[ActionTrace]:
     rows = (
         Action.objects.filter(
             Q(pk__in=list(raised_by))
-            | Q(source_content_type=signal_ct, source_object_id__in=signal_ids)
-            | Q(source_content_type=contract_ct, source_object_id=contract.pk)
+            | Q(source_content_type_id=signal_ct.pk, source_object_id__in=signal_ids)
+            | Q(source_content_type_id=contract_ct.pk, source_object_id=contract.pk)
         )
-        .select_related("owner", "reviewer", "escalated_to")
-        .prefetch_related(
-            Prefetch(
-                "evidence",
-                queryset=ClosureEvidence.objects.select_related("submitted_by", "reviewed_by").order_by(
-                    "-submitted_at", "-id"
-                ),
-            )
+        .select_related("owner")
+        .only(
+            "readable_id",
+            "action",
+            "closure_criterion",
+            "status",
+            "times_reopened",
+            "due_date",
+            "created_at",
+            "closed_at",
+            "source_content_type_id",
+            "source_object_id",
+            *_person_fields("owner"),
         )
         .order_by("-created_at", "-id")
     )
+    actions = list(rows)
+    evidence = _closure_evidence(actions)
     traces = []
-    for action in rows:
+    for action in actions:
         ends = timezone.localtime(action.closed_at).date() if action.closed_at else today
         signals_of = set(raised_by.get(action.pk, []))
         if action.source_content_type_id == signal_ct.pk and action.source_object_id in signal_ids:
@@ -407,7 +465,7 @@ def _actions(contract, signals: list[Signal], today) -> list[ActionTrace]:
         traces.append(
             ActionTrace(
                 action=action,
-                evidence=list(action.evidence.all()),
+                evidence=evidence.get(action.pk, []),
                 age_days=(ends - timezone.localtime(action.created_at).date()).days,
                 signal_ids=sorted(signals_of),
             )
@@ -415,21 +473,66 @@ def _actions(contract, signals: list[Signal], today) -> list[ActionTrace]:
     return traces
 
 
+def _closure_evidence(actions: list[Action]) -> dict[int, list[ClosureEvidence]]:
+    """The closure evidence submitted for each action (newest first), by action id, with who
+    submitted and who reviewed it."""
+    if not actions:
+        return {}
+    evidence: dict[int, list[ClosureEvidence]] = {}
+    rows = (
+        ClosureEvidence.objects.filter(action_id__in=[action.pk for action in actions])
+        .select_related("submitted_by", "reviewed_by")
+        .only(
+            "action_id",
+            "text",
+            "link",
+            "file",
+            "submitted_at",
+            "verdict",
+            "reviewed_at",
+            "review_comment",
+            *_person_fields("submitted_by"),
+            *_person_fields("reviewed_by"),
+        )
+        .order_by("-submitted_at", "-id")
+    )
+    for item in rows:
+        evidence.setdefault(item.action_id, []).append(item)
+    return evidence
+
+
 def _decisions(contract, signals, actions, visible) -> list[DecisionTrace]:
     """Decisions whose evidence links name the contract, one of its signals or actions (newest
     first); the links are kept as recorded, so each says what it cited."""
     cts = ContentType.objects.get_for_models(MetricContract, Signal, Action)
     targets = (
-        Q(content_type=cts[MetricContract], object_id=contract.pk)
-        | Q(content_type=cts[Signal], object_id__in=[signal.pk for signal in signals])
-        | Q(content_type=cts[Action], object_id__in=[trace.action.pk for trace in actions])
+        Q(content_type_id=cts[MetricContract].pk, object_id=contract.pk)
+        | Q(content_type_id=cts[Signal].pk, object_id__in=[signal.pk for signal in signals])
+        | Q(content_type_id=cts[Action].pk, object_id__in=[trace.action.pk for trace in actions])
     )
     links = EvidenceLink.objects.filter(targets)
     if visible is not None:
         links = links.filter(decision__capability_id__in=visible)
-    rows = links.select_related(
-        "decision", "decision__owner", "decision__recorded_by", "decision__superseded_by", "content_type"
-    ).order_by("-decision__decided_on", "-decision_id", "id")
+    rows = (
+        links.select_related("decision", "decision__owner", "decision__superseded_by")
+        .only(
+            "decision_id",
+            "content_type_id",
+            "object_id",
+            "reference",
+            "label",
+            "url",
+            "decision__readable_id",
+            "decision__decided_on",
+            "decision__type",
+            "decision__decision",
+            "decision__details",
+            "decision__recorded_by_id",
+            "decision__superseded_by__readable_id",
+            *_person_fields("decision__owner"),
+        )
+        .order_by("-decision__decided_on", "-decision_id", "id")
+    )
     # The cited records are already loaded: their pages, without fetching each link's target.
     pages = {(cts[MetricContract].pk, contract.pk): contract.get_absolute_url()}
     pages.update({(cts[Signal].pk, signal.pk): signal.get_absolute_url() for signal in signals})
@@ -447,26 +550,31 @@ def _decisions(contract, signals, actions, visible) -> list[DecisionTrace]:
 
 def _releases(contract, since) -> list[ReleaseTrace]:
     """The capability's releases deployed since the first period shown (their markers stand on
-    the trend) and those whose impact review named the contract a regression."""
-    rows = (
+    the trend) and those whose impact review named the contract a regression, each with its
+    latest impact review (two statements)."""
+    rows = list(
         Release.objects.filter(capability_id=contract.capability_id)
         .filter(
             Q(deployed_date__isnull=False, deployed_date__gte=since)
             | Q(impact_reviews__regressions__icontains=contract.metric_id)
         )
         .distinct()
-        .select_related("owner")
-        .prefetch_related(
-            Prefetch(
-                "impact_reviews", queryset=ImpactReview.objects.select_related("reviewer", "decision_record")
-            )
+        .only(
+            "readable_id",
+            "change",
+            "version_from",
+            "version_to",
+            "state",
+            "planned_date",
+            "deployed_date",
+            "rolled_back_date",
         )
         .order_by("-deployed_date", "-planned_date", "-id")[:MAX_RELEASES]
     )
+    latest = _latest_reviews(rows)
     traces = []
     for release in rows:
-        reviews = list(release.impact_reviews.all())  # newest first (the model's ordering)
-        review = reviews[0] if reviews else None
+        review = latest.get(release.pk)
         figure = None
         if review is not None:
             figure = next(
@@ -488,35 +596,72 @@ def _releases(contract, since) -> list[ReleaseTrace]:
     return traces
 
 
-def _experiments(contract, visible) -> list[Experiment]:
-    guardrail = Experiment.guardrails.through.objects.filter(
-        experiment_id=OuterRef("pk"), metriccontract_id=contract.pk
+def _latest_reviews(releases: list[Release]) -> dict[int, ImpactReview]:
+    """The latest post-release impact review of each release, by release id, with its reviewer
+    and the decision it recorded."""
+    if not releases:
+        return {}
+    latest: dict[int, ImpactReview] = {}
+    rows = (
+        ImpactReview.objects.filter(release_id__in=[release.pk for release in releases])
+        .select_related("reviewer", "decision_record")
+        .only(
+            "release_id",
+            "reviewed_at",
+            "decision",
+            "figures",
+            "regressions",
+            "decision_record__readable_id",
+            *_person_fields("reviewer"),
+        )
+        .order_by("-reviewed_at", "-id")  # newest first: the model's ordering
     )
-    rows = Experiment.objects.annotate(as_guardrail=Exists(guardrail)).filter(
-        Q(primary_metric=contract) | Q(as_guardrail=True)
+    for review in rows:
+        latest.setdefault(review.release_id, review)
+    return latest
+
+
+def _experiments(contract, visible) -> list[Experiment]:
+    """The experiments whose primary metric or guardrail is the contract, latest first."""
+    guardrail_of = Experiment.guardrails.through.objects.filter(metriccontract_id=contract.pk)
+    rows = Experiment.objects.filter(
+        Q(primary_metric_id=contract.pk) | Q(pk__in=guardrail_of.values("experiment_id"))
     )
     if visible is not None:
         rows = rows.filter(capability_id__in=visible)
-    return list(rows.select_related("owner", "decision_record").order_by("-start_date", "-id"))
+    return list(
+        rows.select_related("decision_record")
+        .only(
+            "readable_id",
+            "title",
+            "primary_metric_id",
+            "state",
+            "decision",
+            "start_date",
+            "decision_record__readable_id",
+        )
+        .order_by("-start_date", "-id")
+    )
 
 
 def _incidents(contract, decisions: list[DecisionTrace], visible) -> list[Incident]:
     """Incidents whose learning updated the contract, and incidents cited as evidence by the
     decisions of this binder."""
     cts = ContentType.objects.get_for_models(MetricContract, Incident)
+    learned = LearningItem.objects.filter(
+        record_content_type_id=cts[MetricContract].pk, record_object_id=contract.pk
+    ).values("incident_id")
     cited = EvidenceLink.objects.filter(
-        content_type=cts[Incident], decision_id__in=[trace.decision.pk for trace in decisions]
+        content_type_id=cts[Incident].pk, decision_id__in=[trace.decision.pk for trace in decisions]
     ).values("object_id")
-    rows = Incident.objects.filter(
-        Q(
-            learning_items__record_content_type=cts[MetricContract],
-            learning_items__record_object_id=contract.pk,
-        )
-        | Q(pk__in=cited)
-    ).distinct()
+    rows = Incident.objects.filter(Q(pk__in=learned) | Q(pk__in=cited))
     if visible is not None:
         rows = rows.filter(capability_id__in=visible)
-    return list(rows.order_by("-occurred_on", "-id")[:MAX_INCIDENTS])
+    return list(
+        rows.only("readable_id", "title", "severity", "state", "occurred_on").order_by("-occurred_on", "-id")[
+            :MAX_INCIDENTS
+        ]
+    )
 
 
 def evidence_binder(
@@ -580,6 +725,7 @@ def evidence_binder(
         evaluations=evaluations,
         observed=observed,
         signals=signals,
+        stop_holds=_stop_holds(signals),
         actions=actions,
         decisions=[trace for trace in decisions if not trace.is_definition_change],
         definition_changes=[trace for trace in decisions if trace.is_definition_change],
