@@ -124,7 +124,7 @@ class ContractFigure:
 
     contract: MetricContract
     history: list[tuple[datetime.date, float, str]] = field(default_factory=list)
-    # The latest period's cuts as read, worst first: ``(cut, value, level)``.
+    # The latest period's cuts as read (by cut): ``(cut, value, level)``.
     cut_rows: list[tuple[str, float | None, str]] = field(default_factory=list)
     signal: Signal | None = None
     # The trend card the board draws for it (set by the board's view).
@@ -192,11 +192,12 @@ class ContractFigure:
     @cached_property
     def cuts(self) -> list[dict]:
         """The latest period's cuts, worst first: ``{"cut", "value_text", "level", "level_label"}``.
-        Put in words when first read (read once the figure is loaded): most figures of a board are
-        only ranked by their worst level, and only the figures shown need their cuts' words."""
+        Ranked and put in words when first read (read once the figure is loaded): most figures of
+        a board are only ranked by their worst level, and only the figures shown need their cuts'
+        order and words."""
         labels: dict[str, str] = {}
         cuts = []
-        for cut, value, level in self.cut_rows:
+        for cut, value, level in sorted(self.cut_rows, key=_worst_cut_first):
             if level not in labels:
                 labels[level] = level_label(level)
             cuts.append(
@@ -234,6 +235,11 @@ class ContractFigure:
 
     def value_at(self, period: datetime.date) -> float | None:
         return next((value for start, value, _level in self.history if start == period), None)
+
+
+def _worst_cut_first(row: tuple[str, float | None, str]) -> tuple[int, str]:
+    """The order of a figure's cuts: the worst level first, then by cut."""
+    return -rank(row[2]), row[0]
 
 
 def by_dimension(cuts: list[dict]) -> list[tuple[str, list[dict]]]:
@@ -286,8 +292,9 @@ def load_figures(
 
 
 def _load_latest_cuts(figures: dict[int, "ContractFigure"]) -> None:
-    """Each figure's cuts of its latest period (worst first), in one statement: the contracts
-    are grouped by grain and latest period, one condition per group."""
+    """Each figure's cuts of its latest period (by cut; ``ContractFigure.cuts`` ranks those
+    shown), in one statement: the contracts are grouped by grain and latest period, one
+    condition per group."""
     latest: dict[tuple[str, datetime.date], list[int]] = defaultdict(list)
     for pk, figure in figures.items():
         if figure.latest is not None:
@@ -303,11 +310,9 @@ def _load_latest_cuts(figures: dict[int, "ContractFigure"]) -> None:
         .order_by("contract_id", "cut")
         .values_list("contract_id", "cut", "value", "level")
     )
+    cut_rows = {pk: figure.cut_rows for pk, figure in figures.items()}
     for contract_id, cut, value, level in rows:
-        figures[contract_id].cut_rows.append((cut, value, level))
-    for figure in figures.values():
-        if len(figure.cut_rows) > 1:
-            figure.cut_rows.sort(key=lambda row: (-rank(row[2]), row[0]))
+        cut_rows[contract_id].append((cut, value, level))
 
 
 def alarming_first(figures: list[ContractFigure]) -> list[ContractFigure]:
@@ -674,13 +679,15 @@ def _scope_ids(capabilities) -> list[int]:
 def active_contracts(capabilities: list[Capability], condition: Q | None = None) -> list[MetricContract]:
     """The active contracts of these capabilities (and meeting ``condition``, when given), by
     capability name and metric id. Each holds its capability from ``capabilities`` (already
-    read), not a copy of its own per contract."""
+    read), not a copy of its own per contract; when the row was created and changed is not read
+    (``ContractQuerySet.read_without_audit_times``: no board shows it)."""
     return with_capability(
         MetricContract.objects.filter(
             capability_id__in=_scope_ids(capabilities), status=ContractStatus.ACTIVE
         )
         .filter(condition or Q())
-        .order_by("capability__name", "metric_id"),
+        .order_by("capability__name", "metric_id")
+        .read_without_audit_times(),
         capabilities,
     )
 
