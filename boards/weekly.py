@@ -132,6 +132,18 @@ ROWS = (
     ),
 )
 SLOTTED = {watch for row in ROWS for slot in row.slots for watch in slot.watches}
+# What the board reads of an open signal (its figure's line, the affected versions) and of its
+# action (the link beside it): the rest of both rows (time stamps, the action's texts) is never
+# shown, and was half the time of reading them.
+SIGNAL_FIELDS = (
+    "contract_id",
+    "cut",
+    "level",
+    "opened_period",
+    "resolved_period",
+    "action",
+    "action__readable_id",
+)
 
 
 def needs_a_look(figure: ContractFigure) -> bool:
@@ -472,6 +484,7 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
             Signal.objects.open()
             .filter(contract__capability_id__in=ids)
             .select_related("action")
+            .only(*SIGNAL_FIELDS)
             .order_by("contract__metric_id", "cut")
         ),
         contracts,
@@ -536,6 +549,7 @@ def weekly_fold(key: str, *, capabilities, now: datetime.datetime | None = None)
         Signal.objects.open()
         .filter(contract_id__in=[contract.pk for contract in contracts])
         .select_related("action")
+        .only(*SIGNAL_FIELDS)
         .order_by("contract__metric_id", "cut")
     )
     figures = load_figures(contracts, signals, today)
