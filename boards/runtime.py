@@ -971,9 +971,10 @@ def _pair(cost: ContractFigure, outcome: ContractFigure) -> CostToOutcome | None
     )
 
 
-def own_work(ids, user, today) -> dict[str, int]:
+def own_work(ids, user, today, **more: Count) -> dict[str, int]:
     """The person's own work in scope: overdue actions they own, evidence waiting for their
-    verification, actions escalated to them (one query)."""
+    verification, actions escalated to them (one query). ``more``: other counts of the open
+    actions in scope a board wants, read in the same statement."""
     return (
         Action.objects.filter(capability_id__in=ids)
         .open()
@@ -981,6 +982,7 @@ def own_work(ids, user, today) -> dict[str, int]:
             overdue=Count("pk", filter=Q(owner=user, due_date__lt=today)),
             to_verify=Count("pk", filter=Q(reviewer=user, status=ActionStatus.AWAITING_VERIFICATION)),
             escalated=Count("pk", filter=Q(escalated_to=user)),
+            **more,
         )
     )
 

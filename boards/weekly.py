@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -451,16 +451,17 @@ def _closure_quality(ids, now) -> ClosureQuality:
     return quality
 
 
+def _stuck(today) -> Q:
+    """An open action the forum must unstick: overdue, blocked or reopened."""
+    return Q(due_date__lt=today) | Q(status=ActionStatus.BLOCKED) | Q(times_reopened__gt=0)
+
+
 def _stuck_actions(ids, today):
-    """Open actions the forum must unstick: overdue, blocked or reopened."""
-    return (
-        Action.objects.filter(capability_id__in=ids)
-        .open()
-        .filter(Q(due_date__lt=today) | Q(status=ActionStatus.BLOCKED) | Q(times_reopened__gt=0))
-    )
+    """Open actions the forum must unstick."""
+    return Action.objects.filter(capability_id__in=ids).open().filter(_stuck(today))
 
 
-def _stuck(ids, now) -> list[Action]:
+def _oldest_stuck(ids, now) -> list[Action]:
     """The oldest ``STUCK_ACTIONS_SHOWN`` of them (``age`` annotated)."""
     return list(
         _stuck_actions(ids, timezone.localdate(now))
@@ -474,7 +475,7 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
     """The weekly ops board for these capabilities, as this person reads it. A fixed number of
     queries: contracts, evaluations, open signals, incidents (and their affected releases), root
     causes, sessions, pending releases, the person's approvals, the closure counts, closure
-    quality, stuck actions (the oldest, and how many) and the person's own actions."""
+    quality, the oldest stuck actions, and the person's own actions with how many are stuck."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     ids = [capability.pk for capability in capabilities]
@@ -503,9 +504,11 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
         .order_by("planned_date", "readable_id"),
         capabilities,
     )
-    mine = set(
+    releases_mine = set(
         Release.objects.filter(capability_id__in=ids).awaiting_verdict_of(user).values_list("pk", flat=True)
     )
+    # The person's own work, and how many open actions are stuck, in one statement.
+    mine = own_work(ids, user, today, stuck=Count("pk", filter=_stuck(today)))
     return WeeklyBoard(
         capabilities=capabilities,
         now=now,
@@ -513,7 +516,7 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
         rows=_rows(list(figures.values())),
         sessions=_sessions(ids, now),
         releases_pending=releases,
-        releases_mine=mine,
+        releases_mine=releases_mine,
         incidents=incidents,
         failure_classes=_failure_classes(ids, today),
         affected_versions=_affected_versions(incidents, signals),
@@ -521,9 +524,9 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
         not_net=[contract for contract in contracts if contract.improvement_not_net],
         closure=closure_summary(Action.objects.filter(capability_id__in=ids), today),
         closure_quality=_closure_quality(ids, now),
-        stuck=_stuck(ids, now),
-        stuck_total=_stuck_actions(ids, today).count(),
-        mine=own_work(ids, user, today),
+        stuck=_oldest_stuck(ids, now),
+        stuck_total=mine.pop("stuck"),
+        mine=mine,
     )
 
 
