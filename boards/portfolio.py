@@ -13,7 +13,6 @@ first, as on the scorecard. A fixed number of queries whatever the number of cap
 import datetime
 from dataclasses import dataclass, field
 
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,6 +27,7 @@ from forums.portfolio_review import (
     suggest_all,
 )
 from forums.portfolio_review.scorecard import RowView, row_view
+from productops.links import reverse
 
 # The board's columns (18.1: value, risk, cost, reuse, funding, retirement) as the dimensions of
 # 9.2 that measure them; funding is the 9.4 row's funding change, not a rating.
@@ -164,13 +164,11 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
     ):
         retirement.setdefault(item.capability_id, []).append(item)
 
-    binder_urls: dict[str, str] = {}  # a contract is cited on many cells: its URL is reversed once
-
     def cited(cite: dict) -> dict:
-        ref = cite["ref"]
-        if ref not in binder_urls:
-            binder_urls[ref] = reverse("boards:evidence", kwargs={"metric_id": ref})
-        return {**cite, "url": binder_urls[ref]}
+        # A contract is cited on many cells and many renders: its binder link is kept per process.
+        return {**cite, "url": reverse("boards:evidence", kwargs={"metric_id": cite["ref"]})}
+
+    columns = [(key, str(label), dimensions) for key, label, dimensions in COLUMNS]  # translated once
 
     lines = []
     for capability in capabilities:
@@ -188,7 +186,7 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
             memo=memos.get(capability.pk),
         )
         cells = {cell.dimension: cell for cell in view.cells}
-        for key, label, dimensions in COLUMNS:
+        for key, label, dimensions in columns:
             column = []
             for dimension in dimensions:
                 cell = cells[str(dimension)]
@@ -211,7 +209,7 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
                         guide=DIMENSION_GUIDE[dimension],
                     )
                 )
-            line.columns.append((key, str(label), column))
+            line.columns.append((key, label, column))
         lines.append(line)
 
     order = {

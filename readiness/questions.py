@@ -146,7 +146,7 @@ def forum_decisions(facts: CapabilityFacts) -> Answer:
             % {"name": name}
         )
     evidence = [
-        Evidence(f"{forum.name}: {', '.join(forum.decision_type_labels())}", forum.get_absolute_url())
+        Evidence(f"{forum.name}: {', '.join(facts.decision_labels(forum))}", forum.get_absolute_url())
         for forum in facts.forums
         if forum.decision_types and forum.cadence in CORE_CADENCES
     ]

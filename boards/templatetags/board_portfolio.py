@@ -1,13 +1,14 @@
 """The portfolio board's rating cells, built in Python: a page of 36 capabilities has some 250
 cells of a dozen conditions and values each, which the template language renders several times
-slower than format_html. The markup is the one boards/portfolio.html had."""
+slower than Python. The markup is the one boards/portfolio.html had; every value is escaped with
+``productops.html.esc`` (Django's escaping, without format_html's per-call lazy wrappers)."""
 
 import functools
 
 from django import template
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
+
+from productops.html import esc, safe_join
 
 register = template.Library()
 
@@ -34,55 +35,42 @@ def _summary(cell, labelled: bool, words: dict) -> str:
     guide's reading of it, and the data's rating today when it differs."""
     parts = []
     if labelled:
-        parts.append(format_html('<span class="small text-body-secondary">{}</span> ', cell.label))
+        parts.append(f'<span class="small text-body-secondary">{esc(cell.label)}</span> ')
     rating = f"{cell.shown} / 5" if cell.shown else words["not_rated"]
     parts.append(
-        format_html(
-            '<span class="po-rating po-rating-{}" title="{}: {}">{}</span>',
-            cell.shown or "none",
-            cell.label,
-            rating,
-            cell.shown or "–",
-        )
+        f'<span class="po-rating po-rating-{esc(cell.shown or "none")}" '
+        f'title="{esc(cell.label)}: {esc(rating)}">{esc(cell.shown or "–")}</span>'
     )
     if cell.shown and not cell.rated:
-        parts.append(format_html('<sup title="{}">*</sup>', words["suggestion_only"]))
+        parts.append(f'<sup title="{esc(words["suggestion_only"])}">*</sup>')
     if cell.shown:
         reading = cell.guide[1] if cell.shown <= 2 else cell.guide[2] if cell.shown >= 4 else ""
-        parts.append(format_html('\n<span class="small">{}</span>', reading))
+        parts.append(f'\n<span class="small">{esc(reading)}</span>')
     if cell.changed:
         parts.append(
-            format_html(
-                '\n<span class="small po-now" title="{}">{} {}</span>',
-                words["now_title"],
-                words["now_word"],
-                cell.now,
-            )
+            f'\n<span class="small po-now" title="{esc(words["now_title"])}">'
+            f"{esc(words['now_word'])} {esc(cell.now)}</span>"
         )
-    return mark_safe("".join(parts))  # each part escaped by format_html
+    return "".join(parts)
 
 
 def _cell(cell, labelled: bool, words: dict) -> str:
-    body = [format_html('<div class="small mt-1">{}</div>', cell.evidence or cell.now_evidence)]
+    body = [f'<div class="small mt-1">{esc(cell.evidence or cell.now_evidence)}</div>']
     if cell.changed:
         body.append(
-            format_html(
-                '<div class="small mt-1 text-body-secondary">{} {}</div>',
-                words["today_word"],
-                cell.now_evidence,
-            )
+            f'<div class="small mt-1 text-body-secondary">{esc(words["today_word"])} '
+            f"{esc(cell.now_evidence)}</div>"
         )
     if cell.cites:
-        links = format_html_join(
-            ", ", '<a class="font-monospace" href="{}">{}</a>', ((c["url"], c["ref"]) for c in cell.cites)
+        links = ", ".join(
+            f'<a class="font-monospace" href="{esc(cite["url"])}">{esc(cite["ref"])}</a>'
+            for cite in cell.cites
         )
-        body.append(format_html('<div class="small mt-1">{}</div>', links))
-    return format_html(
-        '<details class="po-board-cell{}" data-dimension="{}">\n<summary>{}</summary>\n{}\n</details>',
-        " po-cell-exception" if cell.exception else "",
-        cell.dimension,
-        _summary(cell, labelled, words),
-        mark_safe("\n".join(body)),  # each part escaped by format_html
+        body.append(f'<div class="small mt-1">{links}</div>')
+    exception = " po-cell-exception" if cell.exception else ""
+    return (
+        f'<details class="po-board-cell{exception}" data-dimension="{esc(cell.dimension)}">\n'
+        f"<summary>{_summary(cell, labelled, words)}</summary>\n" + "\n".join(body) + "\n</details>"
     )
 
 
@@ -91,4 +79,4 @@ def portfolio_cells(cells) -> str:
     """The rating cells of one column of a capability's row (boards.portfolio.BoardCell)."""
     words = _words()
     labelled = len(cells) > 1
-    return mark_safe("\n".join(_cell(cell, labelled, words) for cell in cells))  # escaped per cell
+    return safe_join((_cell(cell, labelled, words) for cell in cells), "\n")
