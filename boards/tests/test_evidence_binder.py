@@ -14,14 +14,15 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from actions.models import Action
+from actions.models import Action, ClosureEvidence
 from actions.services import action_create
 from boards.binder import evidence_binder
 from boards.tests.sizes import build_portfolio
 from contracts.evaluation import evaluate_contract
 from contracts.ingest import observations_ingest
-from contracts.models import Evaluation, Signal
+from contracts.models import Evaluation, ImportJob, Signal, StopHold
 from contracts.tests.evaluation_helpers import TODAY, W1, W2, W3, make_contract
 from decisions.choices import DecisionType
 from decisions.services import decision_record
@@ -475,3 +476,55 @@ def test_observations_arriving_after_the_evaluation_are_named_with_both_samples(
     assert "The figure differs from its observations: evaluated 0.204 on a sample of 250" in text
     assert "0.26 on 350 now" in text
     assert "late-feed" in text
+
+
+# The tables built in Python (boards.templatetags.evidence_tags) ----------------------------------
+
+
+def test_the_tables_show_holds_reopenings_evidence_files_and_definition_changes_escaped(
+    client, capability, pm, reviewer, executive
+):
+    """What the rows drawn in Python carry beyond the planted chain: a lifted stop hold (by whom)
+    and one in force, an action reopened, a closure evidence file with its review comment, the
+    fields a definition change changed, a decision recorded by the system, the CSV import a
+    source came from; and everything people typed escaped."""
+    contract, signal, action, _decision = plant_chain(capability, pm, reviewer)
+    StopHold.objects.create(
+        capability=capability, signal=signal, reason="stop", lifted_at=timezone.now(), lifted_by=reviewer
+    )
+    StopHold.objects.create(capability=capability, signal=signal, reason="stop again")
+    Action.objects.filter(pk=action.pk).update(times_reopened=2)
+    ClosureEvidence.objects.create(
+        action=action,
+        text="Second sample <script>x</script>",
+        file="evidence/abc-report.pdf",
+        submitted_by=pm,
+        review_comment="Checked & kept",
+    )
+    job = ImportJob.objects.create(
+        capability=capability, file="imports/crm.csv", original_name=SOURCE, created_by=pm
+    )
+    decision_record(
+        capability=capability,
+        by=None,
+        type=DecisionType.METRIC_DEFINITION_CHANGE,
+        decision="Numerator counts <b>reopened</b> cases",
+        owner=pm,
+        evidence=[contract],
+        details={"changed_fields": ["numerator", "unit<"]},
+    )
+
+    client.force_login(executive)
+    response = client.get(binder_url(contract, cut="intent=billing", period="2026-06-10"))
+    raw = response.content.decode()
+    text = page_text(response)
+    assert f"Stop hold lifted by {reviewer.get_full_name()} on 2026-07-" in text
+    assert "<strong>Stop hold in force</strong>" in text
+    assert "reopened 2 times" in text
+    assert "report.pdf" in text and "Checked & kept" in text
+    assert "Changed: numerator, unit<" in text
+    assert "recorded by the system" in text
+    assert reverse("contracts:observation-import-status", kwargs={"pk": job.pk}) in raw
+    assert "<script>x</script>" not in raw and "&lt;script&gt;x&lt;/script&gt;" in raw
+    assert "<b>reopened</b>" not in raw and "unit&lt;" in raw
+    assert 'class="po-current" aria-current="true"' in raw
