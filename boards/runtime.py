@@ -772,23 +772,40 @@ def _verified_at(action_ids) -> dict[int, datetime.datetime]:
     )
 
 
-def _closure(actions: list[Action], verified: dict) -> tuple[datetime.datetime | None, str]:
-    """(when the actions were remediated, or None; where it stands, in words). The page lists
+def _closure_words() -> dict[str, str]:
+    """Where a remediation stands, in words: translated once per board, not once per problem."""
+    return {
+        "none": _("No action raised"),
+        "not_closed": _("Action not closed"),
+        "unverified": _("Closed without verified evidence"),
+        "verified": _("Verified closed"),
+        "no_corrective": _("No corrective action yet"),
+        "whole_population": _("whole population"),
+    }
+
+
+def _closure(
+    actions: list[Action], verified: dict, words: dict[str, str]
+) -> tuple[datetime.datetime | None, str]:
+    """(when the actions were remediated, or None; where it stands, in ``words``). The page lists
     each action with its own status beside this, so the words do not repeat the ids."""
     if not actions:
-        return None, _("No action raised")
+        return None, words["none"]
     moments = []
     for action in actions:
         if action.status != ActionStatus.CLOSED:
-            return None, _("Action not closed")
+            return None, words["not_closed"]
         if verified.get(action.pk) is None:
-            return None, _("Closed without verified evidence")
+            return None, words["unverified"]
         moments.append(verified[action.pk])
-    return max(moments), _("Verified closed")
+    return max(moments), words["verified"]
 
 
 def _remediations(signals, incidents, corrective, verified, now) -> list[Remediation]:
     items = []
+    words = _closure_words()
+    # Each signal's opening, worked out once (a group's first is looked for among them).
+    opened = {id(signal): signal_opened_at(signal) for signal in signals}
     by_action: dict[int, list[Signal]] = defaultdict(list)
     for signal in signals:
         if signal.action_id is not None:
@@ -800,24 +817,24 @@ def _remediations(signals, incidents, corrective, verified, now) -> list[Remedia
                     capability=signal.contract.capability,
                     title=str(signal),
                     url=signal.get_absolute_url(),
-                    opened_at=signal_opened_at(signal),
+                    opened_at=opened[id(signal)],
                     actions=[],
                     verified_at=None,
-                    status=_("No action raised"),
+                    status=words["none"],
                     now=now,
                 )
             )
     for group in by_action.values():
-        first = min(group, key=signal_opened_at)
-        verified_at, status = _closure([first.action], verified)
-        cuts = sorted({signal.cut or _("whole population") for signal in group})
+        first = min(group, key=lambda signal: opened[id(signal)])
+        verified_at, status = _closure([first.action], verified, words)
+        cuts = sorted({signal.cut or words["whole_population"] for signal in group})
         items.append(
             Remediation(
                 kind="signal",
                 capability=first.contract.capability,
                 title=f"{first.contract.metric_id} [{', '.join(cuts)}]",
                 url=first.get_absolute_url(),
-                opened_at=signal_opened_at(first),
+                opened_at=opened[id(first)],
                 actions=[first.action],
                 verified_at=verified_at,
                 status=status,
@@ -828,9 +845,9 @@ def _remediations(signals, incidents, corrective, verified, now) -> list[Remedia
         actions = corrective.get(incident.pk, [])
         if not actions and incident.state == IncidentState.CLOSED:
             continue  # closed with nothing to remediate (a watchlist Sev4)
-        verified_at, status = _closure(actions, verified)
+        verified_at, status = _closure(actions, verified, words)
         if not actions:
-            status = _("No corrective action yet")
+            status = words["no_corrective"]
         items.append(
             Remediation(
                 kind="incident",
