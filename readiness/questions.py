@@ -13,15 +13,16 @@ words a PM can act on. A capability is *operating* when all eight are answered; 
 """
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 
-from django.urls import reverse
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from assumptions.choices import LIVE_STATUSES, AssumptionStatus
 from contracts.choices import Category, ContractStatus
 from forums.choices import Cadence
+from productops.links import reverse
 from readiness.facts import CapabilityFacts, is_session_decision, readiness_facts
 from releases.choices import ReleaseState
 
@@ -87,7 +88,7 @@ def _answer(key: str, question, gaps: list[str], evidence: list[Evidence], fault
     gaps = [gap for gap in gaps if gap]
     return Answer(
         key=key,
-        question=str(question),
+        question=_question_texts(get_language()).get(key) or str(question),
         answered=not gaps,
         evidence=evidence[:MAX_EVIDENCE],
         gap=" ".join(gaps),
@@ -460,6 +461,14 @@ QUESTION_TEXT = {
     "valid_assumptions": _("Which assumptions are still valid?"),
     "portfolio_call": _("Which capability deserves more investment, restriction or retirement?"),
 }
+
+
+@functools.lru_cache(maxsize=16)
+def _question_texts(language: str | None) -> dict[str, str]:
+    # The eight questions in one language, translated once: a board asks them of every capability.
+    return {key: str(text) for key, text in QUESTION_TEXT.items()}
+
+
 QUESTIONS = [
     forum_decisions,
     decision_evidence,
@@ -491,6 +500,11 @@ class Readiness:
     @property
     def state_label(self) -> str:
         return gettext("Operating") if self.operating else gettext("Only running")
+
+    @property
+    def url(self) -> str:
+        """The capability's readiness page (its eight answers and their evidence)."""
+        return reverse("readiness:capability", kwargs={"slug": self.capability.slug})
 
     @property
     def gaps(self) -> list[Answer]:
