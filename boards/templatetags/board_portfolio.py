@@ -74,9 +74,18 @@ def _cell(cell, labelled: bool, words: dict) -> str:
     )
 
 
-@register.simple_tag
-def portfolio_cells(cells) -> str:
+def _cells(cells, words: dict) -> str:
     """The rating cells of one column of a capability's row (boards.portfolio.BoardCell)."""
-    words = _words()
     labelled = len(cells) > 1
-    return safe_join((_cell(cell, labelled, words) for cell in cells), "\n")
+    return "\n".join(_cell(cell, labelled, words) for cell in cells)
+
+
+@register.simple_tag
+def portfolio_columns(line) -> str:
+    """The rating columns of a capability's row (boards.portfolio.PortfolioLine.columns), one
+    table cell each: one tag a row rather than one a column (some 250 a page)."""
+    words = _words()
+    return safe_join(
+        f'<td class="po-col po-col-{esc(key)}">\n{_cells(cells, words)}\n</td>'
+        for key, _label, cells in line.columns
+    )
