@@ -725,7 +725,9 @@ def _signals(ids, now, window_start, contracts=None) -> list[Signal]:
     with_action = Q(action__isnull=False) & (
         ~Q(action__status=ActionStatus.CLOSED) | Q(action__closed_at__gte=window_start)
     )
-    related = ["action__owner", "action__reviewer", "action__escalated_to"]
+    # The action's owner is named on the board; its reviewer and escalation are only compared
+    # with the reader by id (``_involves``), so their rows are not read.
+    related = ["action__owner"]
     signals = list(
         Signal.objects.filter(contract__capability_id__in=ids)
         .filter(Q(resolved_period__isnull=True) | Q(created_at__gte=raised_recently) | with_action)
@@ -754,7 +756,7 @@ def _corrective_actions(incidents) -> dict[int, list[Action]]:
         source_content_type__app_label="incidents",
         source_content_type__model="incident",
         source_object_id__in=[incident.pk for incident in incidents],
-    ).select_related("owner", "reviewer", "escalated_to")
+    ).select_related("owner")  # named on the board; reviewer and escalation compared by id only
     for action in rows.order_by("due_date", "pk"):
         by_incident[action.source_object_id].append(action)
     return by_incident
