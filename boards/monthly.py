@@ -85,21 +85,12 @@ EAGER_CARDS = 12
 
 
 def capabilities_in_scope(request):
-    """(capabilities shown, the one chosen or None, every one the person may read) for a board: ``?capability=<slug>`` (404 when the
-    person may not read it; ``all`` for every one), else the navbar's current capability, else
-    every capability the person may read. One query."""
-    from portfolio.models import Capability
+    """(capabilities shown, the one chosen or None, every one the person may read) for a board:
+    the scope rule of ``boards.runtime.board_scope`` (a 404 when ``?capability=`` names one the
+    person may not read), kept under this name for the boards that import it from here."""
+    from boards.runtime import board_scope
 
-    visible = list(Capability.objects.visible_to(request.user).order_by("name"))
-    asked = request.GET.get("capability")
-    slug = asked if asked is not None else request.session.get("current_capability", "")
-    if slug and slug != "all":
-        chosen = next((capability for capability in visible if capability.slug == slug), None)
-        if chosen is not None:
-            return [chosen], chosen, visible
-        if asked is not None:
-            raise Http404
-    return visible, None, visible
+    return board_scope(request)
 
 
 def month_asked(request, today: datetime.date) -> datetime.date:
