@@ -196,12 +196,13 @@ def portfolio_figures(
     }
     ids = list(result)
 
+    active = MetricContract.objects.filter(capability_id__in=ids, status=ContractStatus.ACTIVE)
+    # What the figures read of some 400 contracts at scale, as rows: a model instance of each
+    # would cost more than everything else the figures do.
     contracts = list(
-        MetricContract.objects.filter(capability_id__in=ids, status=ContractStatus.ACTIVE)
-        # What the figures read: 400 contracts at scale, of some fifty columns each.
-        .only(
-            "id",
-            "capability",
+        active.order_by("capability_id", "category", "metric_id").values_list(
+            "pk",
+            "capability_id",
             "metric_id",
             "name",
             "category",
@@ -212,58 +213,78 @@ def portfolio_figures(
             "target",
             "improvement_not_net",
             "improvement_not_net_reason",
+            named=True,
         )
-        .order_by("capability_id", "category", "metric_id")
     )
-    by_pk = {contract.pk: contract for contract in contracts}
+    # A value is formatted by its contract's unit: one formatting contract a unit, not one a row.
+    formats = {unit: MetricContract(unit=unit).format_value for unit in {row.unit for row in contracts}}
+
+    # Only the rows the figures read: a period's figure with a level (the periods evaluated), and
+    # an adoption cohort cut's at warning or worse (a lagging cohort). Ordered by period, so a
+    # contract's last figure is its latest.
+    lagging_levels = [level for level, rank in LEVEL_RANK.items() if rank >= 1]
     history: dict[int, list[tuple]] = defaultdict(list)
-    cuts: dict[int, dict[datetime.date, list[tuple[str, str]]]] = defaultdict(lambda: defaultdict(list))
+    cuts: dict[tuple[int, datetime.date], list[str]] = defaultdict(list)
     evaluations = (
         Evaluation.objects.at_own_grain(contracts)
         .filter(period_start__gte=start, period_start__lte=end)
-        .filter(Q(cut="") | Q(contract__category=Category.ADOPTION))
+        .filter(
+            Q(cut="", value__isnull=False) & ~Q(level=SignalLevel.INSUFFICIENT_DATA)
+            | Q(contract__category=Category.ADOPTION, level__in=lagging_levels) & ~Q(cut="")
+        )
         .order_by("contract_id", "period_start", "cut")
         .values_list("contract_id", "period_start", "cut", "value", "level")
     )
     for contract_id, period_start, cut, value, level in evaluations:
         if cut:
-            cuts[contract_id][period_start].append((cut, level))
+            cuts[contract_id, period_start].append(cut)
         else:
             history[contract_id].append((period_start, value, level))
 
+    ok = SignalLevel.OK
     for contract in contracts:
-        rows = history[contract.pk]
-        evaluated = [row for row in rows if row[2] != SignalLevel.INSUFFICIENT_DATA and row[1] is not None]
-        latest = evaluated[-1] if evaluated else None
-        lagging = ()
-        if latest is not None:
-            lagging = tuple(cut for cut, level in cuts[contract.pk].get(latest[0], []) if _rank(level) >= 1)
-        result[contract.capability_id].contracts.append(
-            ContractFigure(
+        evaluated = history.get(contract.pk, ())
+        if evaluated:
+            latest_start, latest_value, latest_level = evaluated[-1]
+            figure = ContractFigure(
                 pk=contract.pk,
                 metric_id=contract.metric_id,
                 name=contract.name,
                 category=contract.category,
                 evidence_level=contract.evidence_level,
                 direction=contract.direction,
-                level=latest[2] if latest else SignalLevel.INSUFFICIENT_DATA,
-                latest_text=contract.format_value(latest[1]) if latest else "—",
-                periods_ok=sum(1 for row in evaluated if row[2] == SignalLevel.OK),
+                level=latest_level,
+                latest_text=formats[contract.unit](latest_value),
+                periods_ok=sum(1 for row in evaluated if row[2] == ok),
                 periods_evaluated=len(evaluated),
                 trend=trend_of([row[1] for row in evaluated], contract.direction),
-                at_target=meets_target(latest[1] if latest else None, contract.target, contract.direction),
+                at_target=meets_target(latest_value, contract.target, contract.direction),
                 improvement_not_net=contract.improvement_not_net,
                 not_net_reason=contract.improvement_not_net_reason,
-                lagging_cuts=lagging,
+                lagging_cuts=tuple(cuts.get((contract.pk, latest_start), ())),
             )
-        )
+        else:
+            figure = ContractFigure(
+                pk=contract.pk,
+                metric_id=contract.metric_id,
+                name=contract.name,
+                category=contract.category,
+                evidence_level=contract.evidence_level,
+                direction=contract.direction,
+                improvement_not_net=contract.improvement_not_net,
+                not_net_reason=contract.improvement_not_net_reason,
+            )
+        result[contract.capability_id].contracts.append(figure)
 
+    metric_ids = {contract.pk: (contract.capability_id, contract.metric_id) for contract in contracts}
     for contract_id, level, cut in (
-        Signal.objects.open().filter(contract_id__in=list(by_pk)).values_list("contract_id", "level", "cut")
+        Signal.objects.open()
+        .filter(contract__in=active.values("pk"))
+        .values_list("contract_id", "level", "cut")
     ):
-        contract = by_pk[contract_id]
-        result[contract.capability_id].signals.append(
-            SignalFigure(contract_pk=contract_id, metric_id=contract.metric_id, level=level, cut=cut)
+        capability_id, metric_id = metric_ids[contract_id]
+        result[capability_id].signals.append(
+            SignalFigure(contract_pk=contract_id, metric_id=metric_id, level=level, cut=cut)
         )
 
     for capability_id, contract_id, metric_id in StopHold.objects.filter(
