@@ -292,7 +292,7 @@ def decision_rows(traces, empty) -> str:
     rows = []
     for trace in traces:
         decision = trace.decision
-        successor = decision.successor
+        successor = trace.successor
         after = ""
         if successor is not None:
             after = f'<div class="small fw-normal">{superseded % {"id": esc(successor.readable_id)}}</div>'
