@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.db.models import Count, F, FloatField, Max, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.utils import timezone
@@ -40,7 +41,7 @@ from contracts.periods import FEEDING_GRAINS, describe_period, period_start_of, 
 from decisions.choices import DecisionType
 from decisions.models import Decision, EvidenceLink
 from experiments.models import Experiment
-from incidents.models import Incident, LearningItem
+from incidents.models import Incident
 from productops.permissions import visible_capability_ids
 from releases.models import ImpactReview, Release
 
@@ -310,23 +311,22 @@ def _related_contracts(contract) -> tuple[list, list]:
     """(its guardrail contracts, the contracts it is a guardrail of) in one statement: the
     guardrail links naming it at either end, with the other end's id, metric id and name (the
     binder lists and links them, nothing more)."""
-    through = MetricContract.guardrails.through
-    rows = through.objects.filter(
-        Q(from_metriccontract_id=contract.pk) | Q(to_metriccontract_id=contract.pk)
-    ).values_list(
-        "from_metriccontract_id",
-        "to_metriccontract_id",
-        "to_metriccontract__metric_id",
-        "to_metriccontract__name",
-        "from_metriccontract__metric_id",
-        "from_metriccontract__name",
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT g.from_metriccontract_id, g.to_metriccontract_id, t.metric_id, t.name, f.metric_id, f.name "
+            "FROM contracts_metriccontract_guardrails g "
+            "INNER JOIN contracts_metriccontract f ON f.id = g.from_metriccontract_id "
+            "INNER JOIN contracts_metriccontract t ON t.id = g.to_metriccontract_id "
+            "WHERE g.from_metriccontract_id = %s OR g.to_metriccontract_id = %s",
+            [contract.pk, contract.pk],
+        )
+        rows = cursor.fetchall()
     guardrails, guarded = [], []
     for from_id, to_id, to_metric, to_name, from_metric, from_name in rows:
         if from_id == contract.pk:
-            guardrails.append(_contract_named(rows.db, to_id, to_metric, to_name))
+            guardrails.append(_contract_named(contract._state.db, to_id, to_metric, to_name))
         if to_id == contract.pk:
-            guarded.append(_contract_named(rows.db, from_id, from_metric, from_name))
+            guarded.append(_contract_named(contract._state.db, from_id, from_metric, from_name))
     return sorted(guardrails, key=_by_metric_id), sorted(guarded, key=_by_metric_id)
 
 
@@ -607,24 +607,19 @@ def _releases(contract, since) -> list[ReleaseTrace]:
     """The capability's releases deployed since the first period shown (their markers stand on
     the trend) and those whose impact review named the contract a regression, each with its
     latest impact review (two statements)."""
+    # A regression is named in the review's JSON list as the metric id (or "metric id [cut]"):
+    # the list's text holds it, matched without regard to case as icontains matches.
+    named = f"%{connection.ops.prep_for_like_query(contract.metric_id)}%"
     rows = list(
-        Release.objects.filter(capability_id=contract.capability_id)
-        .filter(
-            Q(deployed_date__isnull=False, deployed_date__gte=since)
-            | Q(impact_reviews__regressions__icontains=contract.metric_id)
+        Release.objects.raw(
+            "SELECT r.id, r.readable_id, r.change, r.version_from, r.version_to, r.state, r.planned_date, "
+            "r.deployed_date, r.rolled_back_date FROM releases_release r "
+            "WHERE r.capability_id = %s AND ((r.deployed_date IS NOT NULL AND r.deployed_date >= %s) "
+            "OR r.id IN (SELECT v.release_id FROM releases_impactreview v "
+            "WHERE UPPER(CAST(v.regressions AS TEXT)) LIKE UPPER(%s) ESCAPE '\\')) "
+            f"ORDER BY r.deployed_date DESC, r.planned_date DESC, r.id DESC LIMIT {MAX_RELEASES}",
+            [contract.capability_id, since, named],
         )
-        .distinct()
-        .only(
-            "readable_id",
-            "change",
-            "version_from",
-            "version_to",
-            "state",
-            "planned_date",
-            "deployed_date",
-            "rolled_back_date",
-        )
-        .order_by("-deployed_date", "-planned_date", "-id")[:MAX_RELEASES]
     )
     latest = _latest_reviews(rows)
     traces = []
@@ -657,65 +652,86 @@ def _latest_reviews(releases: list[Release]) -> dict[int, ImpactReview]:
     if not releases:
         return {}
     latest: dict[int, ImpactReview] = {}
-    rows = (
-        ImpactReview.objects.filter(release_id__in=[release.pk for release in releases])
-        .select_related("reviewer", "decision_record")
-        .only(
-            "release_id",
-            "reviewed_at",
-            "decision",
-            "figures",
-            "regressions",
-            "decision_record__readable_id",
-            *_person_fields("reviewer"),
-        )
-        .order_by("-reviewed_at", "-id")  # newest first: the model's ordering
+    release_ids = [release.pk for release in releases]
+    rows = ImpactReview.objects.raw(
+        "SELECT v.id, v.release_id, v.reviewed_at, v.decision, v.figures, v.regressions, v.reviewer_id, "
+        f"{_person_columns('u', 'reviewer')}, v.decision_record_id, d.readable_id AS record_readable_id "
+        "FROM releases_impactreview v INNER JOIN productops_user u ON u.id = v.reviewer_id "
+        "LEFT OUTER JOIN decisions_decision d ON d.id = v.decision_record_id "
+        f"WHERE v.release_id IN ({_placeholders(release_ids)}) "
+        "ORDER BY v.reviewed_at DESC, v.id DESC",  # newest first: the model's ordering
+        release_ids,
     )
     for review in rows:
-        latest.setdefault(review.release_id, review)
+        if review.release_id in latest:
+            continue
+        review.reviewer = _person(review, "reviewer", review.reviewer_id)
+        review.decision_record = (
+            _loaded(
+                Decision,
+                review._state.db,
+                id=review.decision_record_id,
+                readable_id=review.record_readable_id,
+            )
+            if review.decision_record_id is not None
+            else None
+        )
+        latest[review.release_id] = review
     return latest
 
 
 def _experiments(contract, visible) -> list[Experiment]:
     """The experiments whose primary metric or guardrail is the contract, latest first."""
-    guardrail_of = Experiment.guardrails.through.objects.filter(metriccontract_id=contract.pk)
-    rows = Experiment.objects.filter(
-        Q(primary_metric_id=contract.pk) | Q(pk__in=guardrail_of.values("experiment_id"))
-    )
+    params = [contract.pk, contract.pk]
+    visible_sql = ""
     if visible is not None:
-        rows = rows.filter(capability_id__in=visible)
-    return list(
-        rows.select_related("decision_record")
-        .only(
-            "readable_id",
-            "title",
-            "primary_metric_id",
-            "state",
-            "decision",
-            "start_date",
-            "decision_record__readable_id",
+        visible_sql = f"AND e.capability_id IN ({_placeholders(visible)})"
+        params += list(visible)
+    experiments = list(
+        Experiment.objects.raw(
+            "SELECT e.id, e.readable_id, e.title, e.primary_metric_id, e.state, e.decision, e.start_date, "
+            "e.decision_record_id, d.readable_id AS record_readable_id FROM experiments_experiment e "
+            "LEFT OUTER JOIN decisions_decision d ON d.id = e.decision_record_id "
+            "WHERE (e.primary_metric_id = %s OR e.id IN (SELECT g.experiment_id "
+            "FROM experiments_experiment_guardrails g WHERE g.metriccontract_id = %s)) "
+            f"{visible_sql} ORDER BY e.start_date DESC, e.id DESC",
+            params,
         )
-        .order_by("-start_date", "-id")
     )
+    for experiment in experiments:
+        experiment.decision_record = (
+            _loaded(
+                Decision,
+                experiment._state.db,
+                id=experiment.decision_record_id,
+                readable_id=experiment.record_readable_id,
+            )
+            if experiment.decision_record_id is not None
+            else None
+        )
+    return experiments
 
 
 def _incidents(contract, decisions: list[DecisionTrace], visible) -> list[Incident]:
     """Incidents whose learning updated the contract, and incidents cited as evidence by the
     decisions of this binder."""
     cts = ContentType.objects.get_for_models(MetricContract, Incident)
-    learned = LearningItem.objects.filter(
-        record_content_type_id=cts[MetricContract].pk, record_object_id=contract.pk
-    ).values("incident_id")
-    cited = EvidenceLink.objects.filter(
-        content_type_id=cts[Incident].pk, decision_id__in=[trace.decision.pk for trace in decisions]
-    ).values("object_id")
-    rows = Incident.objects.filter(Q(pk__in=learned) | Q(pk__in=cited))
+    decision_ids = [trace.decision.pk for trace in decisions]
+    params = [cts[MetricContract].pk, contract.pk, cts[Incident].pk, *decision_ids]
+    visible_sql = ""
     if visible is not None:
-        rows = rows.filter(capability_id__in=visible)
+        visible_sql = f"AND i.capability_id IN ({_placeholders(visible)})"
+        params += list(visible)
     return list(
-        rows.only("readable_id", "title", "severity", "state", "occurred_on").order_by("-occurred_on", "-id")[
-            :MAX_INCIDENTS
-        ]
+        Incident.objects.raw(
+            "SELECT i.id, i.readable_id, i.title, i.severity, i.state, i.occurred_on FROM incidents_incident i "
+            "WHERE (i.id IN (SELECT l.incident_id FROM incidents_learningitem l "
+            "WHERE l.record_content_type_id = %s AND l.record_object_id = %s) "
+            "OR i.id IN (SELECT e.object_id FROM decisions_evidencelink e "
+            f"WHERE e.content_type_id = %s AND e.decision_id IN ({_placeholders(decision_ids)}))) "
+            f"{visible_sql} ORDER BY i.occurred_on DESC, i.id DESC LIMIT {MAX_INCIDENTS}",
+            params,
+        )
     )
 
 
