@@ -3,12 +3,13 @@ plain figures, returning a rating 1-5 *or None* and the evidence text shown besi
 the data cannot speak to says so instead of inventing a number; strategic fit is always a
 person's call."""
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from contracts.choices import Category, SignalLevel, below_decision_grade
 from forums.choices import ScorecardDimension
@@ -49,14 +50,40 @@ def _worst(contracts: Iterable[ContractFigure]) -> str:
     return max(levels, key=_rank) if levels else SignalLevel.INSUFFICIENT_DATA
 
 
-def _severity_label(severity: str) -> str:
+@dataclass(frozen=True)
+class _Labels:
+    """The choice labels the evidence text names, in one language."""
+
+    levels: dict  # signal level -> its label, lower case
+    severities: dict  # incident severity -> its label
+    categories: tuple  # (category, label) in the contracts' order
+
+
+@functools.lru_cache(maxsize=8)
+def _labels_in(language: str | None) -> _Labels:
+    # Translated once per language, not once per contract, signal and incident named (some
+    # 300 labels a portfolio board).
     from portfolio.choices import IncidentSeverity
 
-    return str(dict(IncidentSeverity.choices).get(severity, severity))
+    return _Labels(
+        levels={value: str(label).lower() for value, label in SignalLevel.choices},
+        severities={value: str(label) for value, label in IncidentSeverity.choices},
+        categories=tuple((value, str(label)) for value, label in Category.choices),
+    )
+
+
+def _labels() -> _Labels:
+    return _labels_in(get_language())
+
+
+def _severity_label(severity: str) -> str:
+    label = _labels().severities.get(severity)
+    return str(severity) if label is None else label
 
 
 def _level_label(level: str) -> str:
-    return str(dict(SignalLevel.choices).get(level, level)).lower()
+    label = _labels().levels.get(level)
+    return str(level).lower() if label is None else label
 
 
 def _named(contract: ContractFigure) -> str:
@@ -85,7 +112,8 @@ def suggest_evidence_maturity(contracts: Sequence[ContractFigure]) -> Suggestion
     levels = sorted(_level_number(contract.evidence_level) for contract in contracts)
     median = levels[(len(levels) - 1) // 2]
     categories = {contract.category for contract in contracts}
-    covered = len(categories & set(Category.values))
+    labels = _labels().categories
+    covered = sum(1 for value, _label in labels if value in categories)
     cap = 5 if covered >= 7 else 4 if covered >= 5 else 3 if covered >= 3 else 2
     rating = min(median, cap)
     counts = ", ".join(f"E{level} ×{levels.count(level)}" for level in sorted(set(levels), reverse=True))
@@ -98,7 +126,7 @@ def suggest_evidence_maturity(contracts: Sequence[ContractFigure]) -> Suggestion
         % {"count": len(contracts), "median": median, "counts": counts},
         _("%(covered)s of 7 categories") % {"covered": covered},
     ]
-    missing = [str(label) for value, label in Category.choices if value not in categories]
+    missing = [label for value, label in labels if value not in categories]
     if missing:
         parts[-1] += " (" + _("missing: %(names)s") % {"names": ", ".join(missing).lower()} + ")"
     if Category.OUTCOME not in categories:
