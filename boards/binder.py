@@ -27,8 +27,6 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import Count, F, FloatField, Max, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,7 +34,7 @@ from actions.choices import ActionStatus, EvidenceVerdict
 from actions.models import Action, ClosureEvidence
 from contracts.charts import Threshold, contract_thresholds, parse_cut
 from contracts.choices import Grain
-from contracts.models import Evaluation, ImportJob, MetricContract, Observation, Signal, StopHold
+from contracts.models import Evaluation, MetricContract, Observation, Signal, StopHold
 from contracts.periods import FEEDING_GRAINS, describe_period, period_start_of, shift_period
 from decisions.choices import DecisionType
 from decisions.models import Decision, EvidenceLink
@@ -304,7 +302,10 @@ def _cut_has_data(contract, cut_text: str, evaluations, observed: Observed) -> b
         return True
     if Evaluation.objects.filter(contract=contract, cut=cut_text).exists():
         return True
-    return _observations(contract, parse_cut(contract, cut_text), None, None).exists()
+    where, params = _observations(contract, parse_cut(contract, cut_text), None, None)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM contracts_observation o WHERE {where} LIMIT 1", params)
+        return cursor.fetchone() is not None
 
 
 def _related_contracts(contract) -> tuple[list, list]:
@@ -355,19 +356,36 @@ def _evaluations(contract, cut: str, before) -> list[Evaluation]:
     )
 
 
-def _observations(contract, cut_filter: dict, period, period_end):
-    """The observations the evaluation job pools into the figure: the feeding grains, the
-    period (all periods when none), the cut's cohort values compared as text, as its SQL does."""
-    rows = Observation.objects.filter(
-        contract=contract, grain__in=FEEDING_GRAINS.get(contract.grain, [contract.grain])
-    )
+def _observations(contract, cut_filter: dict, period, period_end) -> tuple[str, list]:
+    """The observations the evaluation job pools into the figure, as a WHERE clause on
+    ``contracts_observation o`` and its parameters: the feeding grains, the period (all periods
+    when none), the cut's cohort values compared as text, as its SQL does."""
+    grains = FEEDING_GRAINS.get(contract.grain, [contract.grain])
+    where = [f"o.contract_id = %s AND o.grain IN ({_placeholders(grains)})"]
+    params = [contract.pk, *grains]
     if period is not None:
-        rows = rows.filter(period_start__gte=period, period_start__lt=period_end)
+        where.append("o.period_start >= %s AND o.period_start < %s")
+        params += [period, period_end]
     for dimension, value in cut_filter.items():
-        rows = rows.alias(**{f"cut_{dimension}": KT(f"cohort__{dimension}")}).filter(
-            **{f"cut_{dimension}": value}
-        )
-    return rows
+        if connection.vendor == "postgresql":
+            where.append("(o.cohort ->> %s) = %s")
+        else:
+            where.append("CAST(json_extract(o.cohort, '$.' || %s) AS TEXT) = %s")
+        params += [dimension, value]
+    return " AND ".join(where), params
+
+
+def _loaded_values(row, fields) -> list:
+    """A raw cursor's ``row`` with each value as the ORM loads it into the field at its place
+    (None: as it came): SQLite returns the minimum of a date or time column as text."""
+    values = []
+    for value, model_field in zip(row, fields, strict=True):
+        if model_field is not None and value is not None:
+            column = model_field.get_col(model_field.model._meta.db_table)
+            for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+                value = convert(value, column, connection)
+        values.append(value)
+    return values
 
 
 def _pooled(contract, numerator, denominator, weighted, sample) -> float | None:
@@ -379,51 +397,47 @@ def _pooled(contract, numerator, denominator, weighted, sample) -> float | None:
     return None
 
 
-def _observed(contract, rows, capability_id) -> Observed:
-    """The observations ``rows`` pooled into the figure: their totals, and the largest (source,
-    version set) groups, each with the CSV import it came from (two statements)."""
-    totals = rows.aggregate(
-        observations=Count("pk"),
-        sample=Sum("sample_size"),
-        # Aliases differ from the field names: an alias named like a field shadows it in the
-        # next aggregate's filter.
-        numerator_sum=Sum("numerator", filter=Q(denominator__isnull=False), output_field=FloatField()),
-        denominator_sum=Sum("denominator", filter=Q(numerator__isnull=False), output_field=FloatField()),
-        weighted=Sum(F("value") * F("sample_size"), output_field=FloatField()),
-        sources=Count("source", distinct=True),
-        versions=Count("version_key", distinct=True),
-        first_ingested=Min("ingested_at"),
-        last_ingested=Max("ingested_at"),
-    )
-    groups = rows.values("source", "version_key").annotate(
-        observations=Count("pk"),
-        sample=Sum("sample_size"),
-        first_period=Min("period_start"),
-        last_period=Max("period_start"),
-        first_ingested=Min("ingested_at"),
-        last_ingested=Max("ingested_at"),
-    )
-    # A CSV import's rows carry its file name as their source: the latest import of that name.
-    import_job = ImportJob.objects.filter(capability_id=capability_id, original_name=OuterRef("source"))
-    groups = groups.annotate(
-        import_job_id=Subquery(import_job.order_by("-created_at", "-id").values("pk")[:1])
-    )
-    group_rows = [
-        SourceRow(**row) for row in groups.order_by("-sample", "source", "version_key")[: MAX_SOURCE_ROWS + 1]
-    ]
+def _observed(contract, cut_filter: dict, period, period_end) -> Observed:
+    """The observations pooled into the figure: their totals, and the largest (source, version
+    set) groups, each with the CSV import it came from (two statements)."""
+    where, params = _observations(contract, cut_filter, period, period_end)
+    period_field = Observation._meta.get_field("period_start")
+    ingested_field = Observation._meta.get_field("ingested_at")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*), SUM(o.sample_size), "
+            "SUM(CASE WHEN o.denominator IS NOT NULL THEN o.numerator END), "
+            "SUM(CASE WHEN o.numerator IS NOT NULL THEN o.denominator END), "
+            "SUM(o.value * o.sample_size), COUNT(DISTINCT o.source), COUNT(DISTINCT o.version_key), "
+            f"MIN(o.ingested_at), MAX(o.ingested_at) FROM contracts_observation o WHERE {where}",
+            params,
+        )
+        count, sample, numerator, denominator, weighted, sources, versions, first, last = _loaded_values(
+            cursor.fetchone(), [None] * 7 + [ingested_field] * 2
+        )
+        # A CSV import's rows carry its file name as their source: the latest import of that name.
+        cursor.execute(
+            "SELECT o.source, o.version_key, COUNT(*), SUM(o.sample_size) AS sample, MIN(o.period_start), "
+            "MAX(o.period_start), MIN(o.ingested_at), MAX(o.ingested_at), "
+            "(SELECT j.id FROM contracts_importjob j WHERE j.capability_id = %s AND j.original_name = o.source "
+            "ORDER BY j.created_at DESC, j.id DESC LIMIT 1) "
+            f"FROM contracts_observation o WHERE {where} GROUP BY o.source, o.version_key "
+            f"ORDER BY sample DESC, o.source, o.version_key LIMIT {MAX_SOURCE_ROWS + 1}",
+            [contract.capability_id, *params],
+        )
+        fields = [None, None, None, None, period_field, period_field, ingested_field, ingested_field, None]
+        group_rows = [SourceRow(*_loaded_values(row, fields)) for row in cursor.fetchall()]
     for row in group_rows:
         if not row.source:
             row.import_job_id = None
     observed = Observed(
-        observations=totals["observations"] or 0,
-        sample=totals["sample"] or 0,
-        value=_pooled(
-            contract, totals["numerator_sum"], totals["denominator_sum"], totals["weighted"], totals["sample"]
-        ),
-        sources=totals["sources"] or 0,
-        versions=totals["versions"] or 0,
-        first_ingested=totals["first_ingested"],
-        last_ingested=totals["last_ingested"],
+        observations=count or 0,
+        sample=sample or 0,
+        value=_pooled(contract, numerator, denominator, weighted, sample),
+        sources=sources or 0,
+        versions=versions or 0,
+        first_ingested=first,
+        last_ingested=last,
         rows=group_rows[:MAX_SOURCE_ROWS],
     )
     # The number of (source, version) groups is only known past the cap as "more than".
@@ -764,9 +778,7 @@ def evidence_binder(
     period_end = shift_period(period_start, grain, 1) if period_start else None
 
     guardrails, guarded = _related_contracts(contract)
-    observed = _observed(
-        contract, _observations(contract, cut_filter, period_start, period_end), contract.capability_id
-    )
+    observed = _observed(contract, cut_filter, period_start, period_end)
     signals = _signals(contract, cut_text)
     actions = _actions(contract, signals, today)
     decisions = _decisions(contract, signals, actions, visible)
