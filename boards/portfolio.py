@@ -164,11 +164,18 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
     ):
         retirement.setdefault(item.capability_id, []).append(item)
 
+    links: dict[str, str] = {}
+
     def cited(cite: dict) -> dict:
-        # A contract is cited on many cells and many renders: its binder link is kept per process.
-        return {**cite, "url": reverse("boards:evidence", kwargs={"metric_id": cite["ref"]})}
+        # A contract is cited on many cells: its binder link is worked out once a render.
+        url = links.get(cite["ref"])
+        if url is None:
+            url = links[cite["ref"]] = reverse("boards:evidence", kwargs={"metric_id": cite["ref"]})
+        return {**cite, "url": url}
 
     columns = [(key, str(label), dimensions) for key, label, dimensions in COLUMNS]  # translated once
+    # The rating guide's words, translated once a render rather than once a cell.
+    guides = {dimension: tuple(str(words) for words in guide) for dimension, guide in DIMENSION_GUIDE.items()}
 
     lines = []
     for capability in capabilities:
@@ -206,7 +213,7 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
                             for c in (entry.get("cites") or suggestion.cites)
                             if c.get("kind") == "contract"
                         ],
-                        guide=DIMENSION_GUIDE[dimension],
+                        guide=guides[dimension],
                     )
                 )
             line.columns.append((key, label, column))

@@ -2,10 +2,11 @@
 the decisions of 9.3 beside their options, and each capability's row as cells of ratings,
 suggestions and exceptions, read in the order an executive decides them."""
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
 from forums.choices import PortfolioDecision, ScorecardDimension
 from forums.models import PortfolioReview, ScorecardRow
@@ -148,14 +149,21 @@ class RowView:
         return self.row.decision in (PortfolioDecision.PAUSE, PortfolioDecision.RETIRE)
 
 
+@functools.lru_cache(maxsize=8)
+def _dimension_labels_in(language: str | None) -> dict[str, str]:
+    # Translated once per language, not once per cell (a board of 36 capabilities has 288).
+    return {value: str(label) for value, label in ScorecardDimension.choices}
+
+
 def row_view(row: ScorecardRow, user, retirement_items=()) -> RowView:
+    labels = _dimension_labels_in(get_language())
     cells = []
     for dimension in DIMENSIONS:
         entry = row.ratings.get(dimension) or {}
         cells.append(
             Cell(
                 dimension=dimension,
-                label=str(ScorecardDimension(dimension).label),
+                label=labels[dimension],
                 rating=entry.get("rating"),
                 suggested=entry.get("suggested"),
                 evidence=entry.get("evidence") or "",
