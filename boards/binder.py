@@ -53,17 +53,13 @@ MAX_INCIDENTS = 12
 SPAN_MONTH = "month"
 
 
-# The binder's short lists are read with hand-written SQL through ``Model.objects.raw`` (model
-# instances, so the pages keep the models' own links and words): each is a plain filter on
-# indexed columns, and building and compiling it through the ORM took four to five times the
-# statement's own time (0.5-0.7 ms against 0.1-0.2 ms a statement on the bench binder).
-# Parameters always go through the driver (``%s``); only placeholders are formatted in.
-
-
-def _person_fields(relation: str) -> tuple[str, ...]:
-    """The columns of a person the binder names (``productops.formats.person_name``), through
-    ``relation``: the rest of the user row is not read."""
-    return tuple(f"{relation}__{name}" for name in ("first_name", "last_name", "username"))
+# The binder reads with hand-written SQL: its short lists through ``Model.objects.raw`` (model
+# instances, so the pages keep the models' own links and words), the observations' sums and
+# groups on a cursor. Each statement is a plain filter on indexed columns, and building and
+# compiling it through the ORM took four to five times the statement's own time (0.5-0.7 ms
+# against 0.1-0.2 ms a statement on the bench binder). Parameters always go through the driver
+# (``%s``); only placeholders are formatted in. boards/tests/test_evidence_binder*.py pin what
+# each statement must find and leave out.
 
 
 def _placeholders(values) -> str:
