@@ -141,25 +141,45 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
     figures = portfolio_figures(capabilities, start=start, end=end)
     now = {capability_id: suggest_all(found) for capability_id, found in figures.items()}
 
+    by_id = {capability.pk: capability for capability in capabilities}
     latest: dict[int, ScorecardRow] = {}
     decided: dict[int, ScorecardRow] = {}
+    # What the board shows of a row, its review and its decision log entry; the capability is the
+    # one given (not joined again).
     for row in (
         ScorecardRow.objects.filter(capability_id__in=ids)
-        .select_related("review", "capability", "decided_by", "decision_logged")
+        .select_related("review", "decision_logged")
+        .only(
+            "capability",
+            "ratings",
+            "decision",
+            "funding_change",
+            "risk_condition",
+            "next_review",
+            "review__quarter",
+            "review__state",
+            "decision_logged__readable_id",
+        )
         .order_by("-review__quarter", "pk")
     ):
+        row.capability = by_id[row.capability_id]
         latest.setdefault(row.capability_id, row)
         if row.decision:
             decided.setdefault(row.capability_id, row)
     memos: dict[int, ValueMemo] = {}
     # The board shows a memo's month, matrix and recommendation: not its fields (some 40 kB of
     # JSON a memo).
-    for memo in ValueMemo.objects.filter(capability_id__in=ids).defer("fields").order_by("-month", "pk"):
+    for memo in (
+        ValueMemo.objects.filter(capability_id__in=ids)
+        .only("capability", "month", "matrix", "recommendation")
+        .order_by("-month", "pk")
+    ):
         memos.setdefault(memo.capability_id, memo)
     retirement: dict[int, list] = {}
     for item in (
         BacklogItem.objects.retirement_candidates()
         .filter(capability_id__in=ids)
+        .only("capability", "readable_id", "title")
         .order_by("-priority_score", "pk")
     ):
         retirement.setdefault(item.capability_id, []).append(item)
