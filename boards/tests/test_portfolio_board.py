@@ -2,6 +2,8 @@
 scorecard's, the data's suggestion today stands beside them, retirement candidates are visible,
 people see only their capabilities, and the query count does not grow with the portfolio."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -13,6 +15,7 @@ from forums.portfolio_review import (
     figures_window,
     portfolio_figures,
     portfolio_review_open,
+    quarter_bounds,
     quarter_of,
     scorecard_decide,
     scorecard_rows,
@@ -139,3 +142,61 @@ def test_portfolio_board_queries_do_not_grow_with_the_portfolio(client, django_a
     assert len(lines) == 6
     # Each capability's risk contract stands at breach: the data's risk stability is low for all.
     assert all(cell(line, "risk_stability").shown <= 2 for line in lines)
+
+
+def _memo_and_retirement_item(capability, contracts):
+    from forums.models import ValueMemo
+
+    memo = ValueMemo.objects.create(
+        capability=capability,
+        month=datetime.date(2026, 2, 1),
+        fields={"cost": {"human_review_load": "not shown on the board"}},
+        matrix={"label": f"Restrict {capability.slug}"},
+        recommendation="restrict_and_investigate",
+        generated_at=timezone.now(),
+    )
+    item = make_backlog_item(
+        capability, contracts["outcome"], item_class="retirement", title=f"Retire {capability.slug}"
+    )
+    return memo, item
+
+
+def _decide_every_row(review, executive):
+    for row in review.rows.all():
+        rate_all(row, executive)
+        row.refresh_from_db()
+        scorecard_decide(row=row, by=executive, decision="restrict", **OUTPUT)
+
+
+def test_decisions_memos_and_retirement_items_shown_take_no_query_per_capability(
+    client_for, executive, capability, other_capability, django_assert_num_queries
+):
+    from portfolio.tests.factories import CapabilityFactory
+
+    shown = [_memo_and_retirement_item(capability, plant_portfolio(capability))]
+    shown.append(_memo_and_retirement_item(other_capability, plant_portfolio(other_capability, prefix="kyc")))
+    first, _last = quarter_bounds(QUARTER)
+    _decide_every_row(
+        portfolio_review_open(quarter=quarter_of(first - datetime.timedelta(days=1)), by=executive), executive
+    )
+    client = client_for(executive)
+    client.get(URL, {"capability": "all"})
+    with CaptureQueriesContext(connection) as queries:
+        client.get(URL, {"capability": "all"})
+
+    for index in range(2):
+        more = CapabilityFactory()
+        shown.append(_memo_and_retirement_item(more, plant_portfolio(more, prefix=f"more{index}")))
+    _decide_every_row(portfolio_review_open(quarter=QUARTER, by=executive), executive)
+    with django_assert_num_queries(len(queries.captured_queries)):
+        response = client.get(URL, {"capability": "all"})
+
+    board = response.context["portfolio"]
+    assert len(board.lines) == 4 and board.review.quarter == QUARTER
+    assert all(line.decided.review.quarter == QUARTER for line in board.lines)
+    page = response.content.decode()
+    for memo, item in shown:
+        line = line_of(response, memo.capability)
+        assert line.decided.decision_logged.readable_id in page
+        assert memo.get_absolute_url() in page and memo.matrix["label"] in page
+        assert item.get_absolute_url() in page and item.title in page
