@@ -3,6 +3,7 @@ plain dataclasses the suggestions read, loaded by ``portfolio_figures`` in a fix
 queries (never one per capability)."""
 
 import datetime
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -170,6 +171,15 @@ def meets_target(value: float | None, target: float | None, direction: str) -> b
     return value >= target if direction == Direction.HIGHER_IS_BETTER else value <= target
 
 
+@functools.lru_cache(maxsize=64)
+def _format_in(unit: str):
+    """``MetricContract.format_value`` for a unit: a value is formatted by its contract's unit
+    alone, so one (unsaved) contract a unit formats every figure in it."""
+    from contracts.models import MetricContract
+
+    return MetricContract(unit=unit).format_value
+
+
 def _rank(level: str) -> int:
     return LEVEL_RANK.get(level, -1)
 
@@ -216,8 +226,6 @@ def portfolio_figures(
             named=True,
         )
     )
-    # A value is formatted by its contract's unit: one formatting contract a unit, not one a row.
-    formats = {unit: MetricContract(unit=unit).format_value for unit in {row.unit for row in contracts}}
 
     # Only the rows the figures read: a period's figure with a level (the periods evaluated), and
     # an adoption cohort cut's at warning or worse (a lagging cohort). Ordered by period, so a
@@ -254,7 +262,7 @@ def portfolio_figures(
                 evidence_level=contract.evidence_level,
                 direction=contract.direction,
                 level=latest_level,
-                latest_text=formats[contract.unit](latest_value),
+                latest_text=_format_in(contract.unit)(latest_value),
                 periods_ok=sum(1 for row in evaluated if row[2] == ok),
                 periods_evaluated=len(evaluated),
                 trend=trend_of([row[1] for row in evaluated], contract.direction),
@@ -277,9 +285,10 @@ def portfolio_figures(
         result[contract.capability_id].contracts.append(figure)
 
     metric_ids = {contract.pk: (contract.capability_id, contract.metric_id) for contract in contracts}
+    # The open signals of the same active contracts (joined, not a list of their ids).
     for contract_id, level, cut in (
         Signal.objects.open()
-        .filter(contract__in=active.values("pk"))
+        .filter(contract__capability_id__in=ids, contract__status=ContractStatus.ACTIVE)
         .values_list("contract_id", "level", "cut")
     ):
         capability_id, metric_id = metric_ids[contract_id]
