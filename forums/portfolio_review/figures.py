@@ -4,6 +4,7 @@ queries (never one per capability)."""
 
 import datetime
 import functools
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ CAPACITY_WORDS = (
     "aging",
     "sme",
 )
+# Any of those words anywhere in the text: one search, not one per word.
+_CAPACITY_SEARCH = re.compile("|".join(re.escape(word) for word in CAPACITY_WORDS)).search
 
 
 # --- plain figures ---------------------------------------------------------------------------
@@ -144,8 +147,9 @@ class CapabilityFigures:
 
 
 def is_capacity_contract(category: str, metric_id: str, name: str) -> bool:
-    words = f"{metric_id} {name}".lower().replace("_", " ").replace(".", " ")
-    return category == Category.COST or any(word in words for word in CAPACITY_WORDS)
+    if category == Category.COST:
+        return True
+    return _CAPACITY_SEARCH(f"{metric_id} {name}".lower().replace("_", " ").replace(".", " ")) is not None
 
 
 def trend_of(values: Sequence[float], direction: str, tolerance: float = TREND_TOLERANCE) -> str:
