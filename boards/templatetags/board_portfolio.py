@@ -6,6 +6,7 @@ slower than Python. The markup is the one boards/portfolio.html had; every value
 import functools
 
 from django import template
+from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext
 
 from productops.html import esc, safe_join
@@ -27,6 +28,8 @@ def _words_in(language: str | None) -> dict:
         "now_title": gettext("What the data suggests today"),
         "now_word": gettext("now"),
         "today_word": gettext("Today:"),
+        "candidate_word": gettext("retirement candidate"),
+        "risk_word": gettext("risk"),
     }
 
 
@@ -88,4 +91,39 @@ def portfolio_columns(line) -> str:
     return safe_join(
         f'<td class="po-col po-col-{esc(key)}">\n{_cells(cells, words)}\n</td>'
         for key, _label, cells in line.columns
+    )
+
+
+@register.simple_tag
+def portfolio_row_head(line) -> str:
+    """A capability's row opening and its heading cell (boards.portfolio.PortfolioLine): its name,
+    whether it is a retirement candidate, its risk tier and lifecycle status, and its latest
+    memo's month and recommendation; one tag a row rather than a dozen lookups and filters."""
+    words = _words()
+    capability = line.capability
+    candidate = line.retirement_candidate
+    badge = (
+        f'<div><span class="badge text-bg-warning">{esc(words["candidate_word"])}</span></div>'
+        if candidate
+        else ""
+    )
+    memo = ""
+    if line.memo:
+        month = gettext("Memo %(month)s") % {"month": esc(date_format(line.memo.month, "Y-m"))}
+        matrix = line.memo.matrix
+        label = matrix.get("label") if isinstance(matrix, dict) else None
+        memo = (
+            f'<div class="small fw-normal"><a href="{esc(line.memo.get_absolute_url())}">{month}</a>: '
+            f"{esc(label or line.memo.recommendation)}</div>"
+        )
+    return safe_join(
+        [
+            f'<tr id="portfolio-{esc(capability.slug)}" data-retirement="{"yes" if candidate else "no"}">\n'
+            f'        <th scope="row">{esc(capability.name)}\n'
+            f"          {badge}\n"
+            f'          <div class="small fw-normal text-body-secondary">{esc(line.risk_tier_label)} '
+            f"{esc(words['risk_word'])} · {esc(line.lifecycle_label.lower())}</div>\n"
+            f"          {memo}\n"
+            "        </th>"
+        ]
     )

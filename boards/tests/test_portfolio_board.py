@@ -198,5 +198,7 @@ def test_decisions_memos_and_retirement_items_shown_take_no_query_per_capability
     for memo, item in shown:
         line = line_of(response, memo.capability)
         assert line.decided.decision_logged.readable_id in page
-        assert memo.get_absolute_url() in page and memo.matrix["label"] in page
+        assert f'<a href="{memo.get_absolute_url()}">Memo 2026-02</a>: {memo.matrix["label"]}</div>' in page
+        # An open retirement item makes each a retirement candidate, in its row too.
+        assert f'<tr id="portfolio-{memo.capability.slug}" data-retirement="yes">' in page
         assert item.get_absolute_url() in page and item.title in page
