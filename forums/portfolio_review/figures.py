@@ -146,6 +146,8 @@ class CapabilityFigures:
         return [contract for contract in self.contracts if contract.category == category]
 
 
+# A pure reading of a contract's category, id and name, asked of every contract on every render.
+@functools.lru_cache(maxsize=4096)
 def is_capacity_contract(category: str, metric_id: str, name: str) -> bool:
     if category == Category.COST:
         return True

@@ -38,6 +38,7 @@ class Suggestion:
     cites: tuple[dict, ...] = ()
 
 
+@functools.lru_cache(maxsize=64)
 def _level_number(evidence_level: str) -> int:
     try:
         return int(str(evidence_level).upper().lstrip("E"))
