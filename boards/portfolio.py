@@ -27,6 +27,7 @@ from forums.portfolio_review import (
     suggest_all,
 )
 from forums.portfolio_review.scorecard import RowView, row_view
+from forums.portfolio_review.suggestions import EXCEPTION_AT
 from productops.links import reverse
 
 # The board's columns (18.1: value, risk, cost, reuse, funding, retirement) as the dimensions of
@@ -91,8 +92,6 @@ class BoardCell:
 
     @property
     def exception(self) -> bool:
-        from forums.portfolio_review.suggestions import EXCEPTION_AT
-
         return self.shown is not None and self.shown <= EXCEPTION_AT
 
 

@@ -21,48 +21,51 @@ def _words() -> dict:
 
 @functools.lru_cache(maxsize=16)
 def _words_in(language: str | None) -> dict:
-    # Translated once per language, not once per column of every row.
+    # Translated (and escaped: they are only ever written as HTML text) once per language, not
+    # once per column of every row.
     return {
-        "not_rated": gettext("not rated"),
-        "suggestion_only": gettext("the data’s suggestion: nobody has rated it yet"),
-        "now_title": gettext("What the data suggests today"),
-        "now_word": gettext("now"),
-        "today_word": gettext("Today:"),
-        "candidate_word": gettext("retirement candidate"),
-        "risk_word": gettext("risk"),
+        key: esc(words)
+        for key, words in (
+            ("not_rated", gettext("not rated")),
+            ("suggestion_only", gettext("the data’s suggestion: nobody has rated it yet")),
+            ("now_title", gettext("What the data suggests today")),
+            ("now_word", gettext("now")),
+            ("today_word", gettext("Today:")),
+            ("candidate_word", gettext("retirement candidate")),
+            ("risk_word", gettext("risk")),
+        )
     }
 
 
-def _summary(cell, labelled: bool, words: dict) -> str:
+def _summary(cell, labelled: bool, changed: bool, words: dict) -> str:
     """The cell's folded line: its dimension (when the column has several), the rating, the
     guide's reading of it, and the data's rating today when it differs."""
-    parts = []
-    if labelled:
-        parts.append(f'<span class="small text-body-secondary">{esc(cell.label)}</span> ')
-    rating = f"{cell.shown} / 5" if cell.shown else words["not_rated"]
+    shown = cell.shown
+    label = esc(cell.label)
+    parts = [f'<span class="small text-body-secondary">{label}</span> '] if labelled else []
+    rating = f"{shown} / 5" if shown else words["not_rated"]
     parts.append(
-        f'<span class="po-rating po-rating-{esc(cell.shown or "none")}" '
-        f'title="{esc(cell.label)}: {esc(rating)}">{esc(cell.shown or "–")}</span>'
+        f'<span class="po-rating po-rating-{esc(shown or "none")}" '
+        f'title="{label}: {esc(rating) if shown else rating}">{esc(shown or "–")}</span>'
     )
-    if cell.shown and not cell.rated:
-        parts.append(f'<sup title="{esc(words["suggestion_only"])}">*</sup>')
-    if cell.shown:
-        reading = cell.guide[1] if cell.shown <= 2 else cell.guide[2] if cell.shown >= 4 else ""
+    if shown and not cell.rated:
+        parts.append(f'<sup title="{words["suggestion_only"]}">*</sup>')
+    if shown:
+        reading = cell.guide[1] if shown <= 2 else cell.guide[2] if shown >= 4 else ""
         parts.append(f'\n<span class="small">{esc(reading)}</span>')
-    if cell.changed:
+    if changed:
         parts.append(
-            f'\n<span class="small po-now" title="{esc(words["now_title"])}">'
-            f"{esc(words['now_word'])} {esc(cell.now)}</span>"
+            f'\n<span class="small po-now" title="{words["now_title"]}">{words["now_word"]} {esc(cell.now)}</span>'
         )
     return "".join(parts)
 
 
 def _cell(cell, labelled: bool, words: dict) -> str:
+    changed = cell.changed
     body = [f'<div class="small mt-1">{esc(cell.evidence or cell.now_evidence)}</div>']
-    if cell.changed:
+    if changed:
         body.append(
-            f'<div class="small mt-1 text-body-secondary">{esc(words["today_word"])} '
-            f"{esc(cell.now_evidence)}</div>"
+            f'<div class="small mt-1 text-body-secondary">{words["today_word"]} {esc(cell.now_evidence)}</div>'
         )
     if cell.cites:
         links = ", ".join(
@@ -73,7 +76,7 @@ def _cell(cell, labelled: bool, words: dict) -> str:
     exception = " po-cell-exception" if cell.exception else ""
     return (
         f'<details class="po-board-cell{exception}" data-dimension="{esc(cell.dimension)}">\n'
-        f"<summary>{_summary(cell, labelled, words)}</summary>\n" + "\n".join(body) + "\n</details>"
+        f"<summary>{_summary(cell, labelled, changed, words)}</summary>\n" + "\n".join(body) + "\n</details>"
     )
 
 
@@ -103,7 +106,7 @@ def portfolio_row_head(line) -> str:
     capability = line.capability
     candidate = line.retirement_candidate
     badge = (
-        f'<div><span class="badge text-bg-warning">{esc(words["candidate_word"])}</span></div>'
+        f'<div><span class="badge text-bg-warning">{words["candidate_word"]}</span></div>'
         if candidate
         else ""
     )
@@ -122,7 +125,7 @@ def portfolio_row_head(line) -> str:
             f'        <th scope="row">{esc(capability.name)}\n'
             f"          {badge}\n"
             f'          <div class="small fw-normal text-body-secondary">{esc(line.risk_tier_label)} '
-            f"{esc(words['risk_word'])} · {esc(line.lifecycle_label.lower())}</div>\n"
+            f"{words['risk_word']} · {esc(line.lifecycle_label.lower())}</div>\n"
             f"          {memo}\n"
             "        </th>"
         ]
