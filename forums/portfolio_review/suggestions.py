@@ -8,8 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.utils.translation import get_language, ngettext
-from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext, ngettext
 
 from contracts.choices import Category, SignalLevel, below_decision_grade
 from forums.choices import ScorecardDimension
@@ -49,6 +48,17 @@ def _level_number(evidence_level: str) -> int:
 def _worst(contracts: Iterable[ContractFigure]) -> str:
     levels = [contract.level for contract in contracts if contract.evaluated]
     return max(levels, key=_rank) if levels else SignalLevel.INSUFFICIENT_DATA
+
+
+def _(message: str) -> str:
+    """``gettext(message)``, kept per language: the evidence texts repeat the same few dozen
+    phrases for every capability (some 360 translations a portfolio board)."""
+    return _translated(get_language(), message)
+
+
+@functools.lru_cache(maxsize=512)
+def _translated(language: str | None, message: str) -> str:
+    return gettext(message)
 
 
 @dataclass(frozen=True)

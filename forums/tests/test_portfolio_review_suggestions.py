@@ -383,3 +383,17 @@ def test_suggest_all_gives_eight_dimensions_and_retirement_reads_the_suggested_v
     assert suggestions["retirement_logic"].rating == 2
     assert suggestions["strategic_fit"].rating is None
     assert suggestions["platform_reuse"].rating is None
+
+
+def test_the_words_kept_per_language_follow_the_active_language():
+    from django.utils import translation
+
+    from forums.portfolio_review import suggestions
+
+    # "Unknown" is in Django's own catalogue: a phrase kept for one language is never served in
+    # another, whichever came first.
+    for _round in range(2):
+        with translation.override("zh-hans"):
+            assert suggestions._("Unknown") == "未知"
+        with translation.override("en"):
+            assert suggestions._("Unknown") == "Unknown"
