@@ -23,25 +23,26 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _not_closed() -> Q:
+def not_closed() -> Q:
+    """What an open action is (anything not closed), as a condition for filters and counts."""
     return ~Q(status=ActionStatus.CLOSED)
 
 
 def _overdue(today: date) -> Q:
-    return _not_closed() & Q(due_date__lt=today)
+    return not_closed() & Q(due_date__lt=today)
 
 
 def _due_this_week(today: date) -> Q:
-    return _not_closed() & Q(due_date__gte=today, due_date__lte=today + timedelta(days=DUE_WINDOW_DAYS))
+    return not_closed() & Q(due_date__gte=today, due_date__lte=today + timedelta(days=DUE_WINDOW_DAYS))
 
 
 def _reopened() -> Q:
-    return _not_closed() & Q(times_reopened__gt=0)
+    return not_closed() & Q(times_reopened__gt=0)
 
 
 def _age_bucket(today: date, low: int, high: int | None) -> Q:
     """Open actions raised between ``low`` and ``high`` days ago (in local calendar days)."""
-    condition = _not_closed()
+    condition = not_closed()
     if high is not None:
         condition &= Q(created_at__gte=_start_of(today - timedelta(days=high)))
     if low > 0:
@@ -65,7 +66,7 @@ class ActionQuerySet(models.QuerySet):
 
     def open(self):
         """Everything not closed: open, in progress, blocked, awaiting verification, reopened."""
-        return self.filter(_not_closed())
+        return self.filter(not_closed())
 
     def closed(self):
         return self.filter(status=ActionStatus.CLOSED)
@@ -117,7 +118,7 @@ class ActionQuerySet(models.QuerySet):
 
 def _counts(today: date) -> dict:
     return {
-        "open": Count("pk", filter=_not_closed()),
+        "open": Count("pk", filter=not_closed()),
         "overdue": Count("pk", filter=_overdue(today)),
         "due_this_week": Count("pk", filter=_due_this_week(today)),
         "blocked": Count("pk", filter=Q(status=ActionStatus.BLOCKED)),
@@ -126,18 +127,19 @@ def _counts(today: date) -> dict:
     }
 
 
-def closure_summary(queryset, today: date | None = None) -> dict[str, int]:
+def closure_summary(queryset, today: date | None = None, **more: Count) -> dict[str, int]:
     """The weekly ops board's action-closure row for a set of actions, in one query.
 
     Keys: open, overdue, due_this_week, blocked, awaiting_verification, reopened, closed, and the
-    open-by-age buckets age_0_7, age_8_14, age_15_30, age_over_30.
+    open-by-age buckets age_0_7, age_8_14, age_15_30, age_over_30. ``more``: other counts of the
+    same actions a page wants (their names must differ from these), read in the same statement.
     """
     today = _today(today)
     aggregates = _counts(today)
     aggregates["closed"] = Count("pk", filter=Q(status=ActionStatus.CLOSED))
     for key, _label, low, high in AGE_BUCKETS:
         aggregates[key] = Count("pk", filter=_age_bucket(today, low, high))
-    return queryset.order_by().aggregate(**aggregates)
+    return queryset.order_by().aggregate(**aggregates, **more)
 
 
 def closure_by_owner(queryset, today: date | None = None) -> list[dict]:
@@ -167,5 +169,5 @@ def my_action_counts(user, today: date | None = None) -> dict[str, int]:
 
     today = _today(today)
     return Action.objects.filter(owner=user).aggregate(
-        open=Count("pk", filter=_not_closed()), overdue=Count("pk", filter=_overdue(today))
+        open=Count("pk", filter=not_closed()), overdue=Count("pk", filter=_overdue(today))
     )

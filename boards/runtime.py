@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 
 from actions.choices import ActionStatus, EvidenceVerdict
 from actions.models import Action, ClosureEvidence
+from actions.querysets import not_closed
 from contracts.choices import LEVEL_RANK, Category, ContractStatus, Direction, SignalLevel, Watch
 from contracts.models import Evaluation, MetricContract, Signal, StopHold
 from contracts.periods import shift_period
@@ -990,20 +991,23 @@ def _pair(cost: ContractFigure, outcome: ContractFigure) -> CostToOutcome | None
     )
 
 
-def own_work(ids, user, today, **more: Count) -> dict[str, int]:
-    """The person's own work in scope: overdue actions they own, evidence waiting for their
-    verification, actions escalated to them (one query). ``more``: other counts of the open
-    actions in scope a board wants, read in the same statement."""
-    return (
-        Action.objects.filter(capability_id__in=ids)
-        .open()
-        .aggregate(
-            overdue=Count("pk", filter=Q(owner=user, due_date__lt=today)),
-            to_verify=Count("pk", filter=Q(reviewer=user, status=ActionStatus.AWAITING_VERIFICATION)),
-            escalated=Count("pk", filter=Q(escalated_to=user)),
-            **more,
-        )
-    )
+def own_work_counts(user, today) -> dict[str, Count]:
+    """The person's own work among a set of actions, as counts of the open ones: ``overdue``
+    (they own it, past due), ``to_verify`` (evidence waiting for their verification),
+    ``escalated`` (escalated to them). For one aggregate over all the actions in scope, so a board
+    can read them in the statement it already makes (``own_work`` reads them alone)."""
+    return {
+        "overdue": Count("pk", filter=not_closed() & Q(owner=user, due_date__lt=today)),
+        "to_verify": Count(
+            "pk", filter=not_closed() & Q(reviewer=user, status=ActionStatus.AWAITING_VERIFICATION)
+        ),
+        "escalated": Count("pk", filter=not_closed() & Q(escalated_to=user)),
+    }
+
+
+def own_work(ids, user, today) -> dict[str, int]:
+    """The person's own work in scope (``own_work_counts``), in one query."""
+    return Action.objects.filter(capability_id__in=ids).open().aggregate(**own_work_counts(user, today))
 
 
 def _involves(action: Action | None, user) -> bool:

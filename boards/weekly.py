@@ -28,14 +28,14 @@ from django.utils.translation import gettext_lazy as _
 
 from actions.choices import AGE_BUCKETS, ActionStatus, EvidenceVerdict, QuickView
 from actions.models import Action, ClosureEvidence
-from actions.querysets import closure_summary
+from actions.querysets import closure_summary, not_closed
 from boards.runtime import (
     ContractFigure,
     active_contracts,
     alarming_first,
     attach_contracts,
     load_figures,
-    own_work,
+    own_work_counts,
     with_capability,
 )
 from contracts.choices import Category, Watch
@@ -54,6 +54,8 @@ CLOSED_WINDOW_DAYS = 28
 SESSIONS_AHEAD_DAYS = 7
 SESSIONS_STARTED_HOURS = 4
 STUCK_ACTIONS_SHOWN = 12
+# The person's own work is read in the closure row's statement under these names.
+MINE = "mine_"
 # The register's named views the action-closure row counts, each a link to that view (18.2's
 # blocked, due this week and reopened, then overdue and awaiting verification).
 CLOSURE_VIEWS = (
@@ -507,8 +509,14 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
     releases_mine = set(
         Release.objects.filter(capability_id__in=ids).awaiting_verdict_of(user).values_list("pk", flat=True)
     )
-    # The person's own work, and how many open actions are stuck, in one statement.
-    mine = own_work(ids, user, today, stuck=Count("pk", filter=_stuck(today)))
+    # The closure row, the person's own work and how many open actions are stuck: one statement.
+    closure = closure_summary(
+        Action.objects.filter(capability_id__in=ids),
+        today,
+        stuck=Count("pk", filter=not_closed() & _stuck(today)),
+        **{MINE + key: count for key, count in own_work_counts(user, today).items()},
+    )
+    mine = {key.removeprefix(MINE): closure.pop(key) for key in list(closure) if key.startswith(MINE)}
     return WeeklyBoard(
         capabilities=capabilities,
         now=now,
@@ -522,10 +530,10 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
         affected_versions=_affected_versions(incidents, signals),
         watchlist=[incident for incident in incidents if incident.on_watchlist],
         not_net=[contract for contract in contracts if contract.improvement_not_net],
-        closure=closure_summary(Action.objects.filter(capability_id__in=ids), today),
+        closure=closure,
         closure_quality=_closure_quality(ids, now),
         stuck=_oldest_stuck(ids, now),
-        stuck_total=mine.pop("stuck"),
+        stuck_total=closure.pop("stuck"),
         mine=mine,
     )
 

@@ -30,6 +30,11 @@ class RunQuerySet(models.QuerySet):
         )
         return self.filter(pk=Subquery(newest.values("pk")[:1]))
 
+    def as_boards_show(self):
+        """Only what a board's hygiene line shows (capability, score, high findings): not the
+        failing checks, a JSON list per run that the boards never read."""
+        return self.select_related("capability").only("capability__slug", "capability__name", "score", "high")
+
     def as_of_time(self, moment: datetime.datetime):
         """Runs made at or before a moment (what a review pack built then could have shown)."""
         return self.filter(started_at__lte=moment)

@@ -518,6 +518,31 @@ def test_the_action_closure_row_counts_open_by_age_named_views_and_closure_quali
     assert re.findall(r"data-age>(\d+)<", stuck) == ["45", "20", "10"]
 
 
+def test_yours_counts_only_the_readers_open_actions_and_the_stuck_total_only_open_ones(world, client_for, pm):
+    """The closure row, the reader's own work and the stuck total come from one statement over
+    every action in scope: closed actions (past due, escalated, awaiting nothing) count in none
+    of the reader's numbers."""
+    from productops.models import User
+
+    actions = world["actions"]
+    Action.objects.filter(pk=actions["awaiting"].pk).update(reviewer=pm)
+    Action.objects.filter(pk=actions["fresh"].pk).update(escalated_to=pm)
+    Action.objects.filter(pk=actions["verified"].pk).update(escalated_to=pm, reviewer=pm)
+
+    response, page = get(client_for(User.objects.get(username="ops")), capability="cc-agent-assist")
+    yours = re.sub(r"\s+", " ", section(page, "yours"))
+    # Owned by ops and past due: "overdue" and "reopened"; the four closed ones were due yesterday.
+    assert "2 overdue actions" in yours
+    assert "0 waiting for your verification" in yours and "0 escalated to you" in yours
+    assert response.context["weekly"].stuck_total == 3  # reopened, blocked, overdue
+
+    _response, page = get(client_for(pm), capability="cc-agent-assist")
+    yours = re.sub(r"\s+", " ", section(page, "yours"))
+    assert "0 overdue actions" in yours
+    assert "1 waiting for your verification" in yours
+    assert "1 escalated to you" in yours  # the closed one escalated to pm does not count
+
+
 # The capability cut and who sees what -----------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ def hygiene_board_scores(context, capability=None) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
     if capability is not None:
-        runs = list(Run.objects.for_capability(capability).select_related("capability")[:1])
+        runs = list(Run.objects.for_capability(capability).as_boards_show()[:1])
         return {"runs": runs, "average": None, "more": 0}
     visible = (
         Capability.objects.visible_to(user).values("pk") if user is not None else Capability.objects.none()
@@ -31,7 +31,7 @@ def hygiene_board_scores(context, capability=None) -> dict:
     runs = list(
         Run.objects.latest_per_capability()
         .filter(capability_id__in=visible)
-        .select_related("capability")
+        .as_boards_show()
         .order_by("score", "capability__name")
     )
     average = round(sum(run.score for run in runs) / len(runs)) if runs else None
