@@ -80,6 +80,19 @@ def _loaded(model, db: str, **values):
     return model.from_db(db, names, [values[name] for name in names])
 
 
+def _decision_named(db: str, pk, readable_id):
+    """The decision a row names by id and readable id (a record, a successor); None for none."""
+    return None if pk is None else _loaded(Decision, db, id=pk, readable_id=readable_id)
+
+
+def _within(alias: str, visible) -> tuple[str, list]:
+    """The condition keeping rows of ``alias`` to the capabilities the reader may see (none when
+    they see every one), and its parameters."""
+    if visible is None:
+        return "", []
+    return f"AND {alias}.capability_id IN ({_placeholders(visible)})", list(visible)
+
+
 def _person(row, prefix: str, pk):
     """The person ``_person_columns(..., prefix)`` read on ``row``; None for nobody."""
     if pk is None:
@@ -321,15 +334,14 @@ def _related_contracts(contract) -> tuple[list, list]:
     guardrails, guarded = [], []
     for from_id, to_id, to_metric, to_name, from_metric, from_name in rows:
         if from_id == contract.pk:
-            guardrails.append(_contract_named(contract._state.db, to_id, to_metric, to_name))
+            guardrails.append(
+                _loaded(MetricContract, contract._state.db, id=to_id, metric_id=to_metric, name=to_name)
+            )
         if to_id == contract.pk:
-            guarded.append(_contract_named(contract._state.db, from_id, from_metric, from_name))
+            guarded.append(
+                _loaded(MetricContract, contract._state.db, id=from_id, metric_id=from_metric, name=from_name)
+            )
     return sorted(guardrails, key=_by_metric_id), sorted(guarded, key=_by_metric_id)
-
-
-def _contract_named(db: str, pk: int, metric_id: str, name: str) -> MetricContract:
-    """A contract as loaded with only its id, metric id and name (the rest deferred)."""
-    return MetricContract.from_db(db, ["id", "metric_id", "name"], (pk, metric_id, name))
 
 
 def _by_metric_id(contract) -> str:
@@ -558,10 +570,8 @@ def _decisions(contract, signals, actions, visible) -> list[DecisionTrace]:
     signal_ids = [signal.pk for signal in signals]
     action_ids = [trace.action.pk for trace in actions]
     params = [cts[MetricContract].pk, contract.pk, cts[Signal].pk, *signal_ids, cts[Action].pk, *action_ids]
-    visible_sql = ""
-    if visible is not None:
-        visible_sql = f"AND d.capability_id IN ({_placeholders(visible)})"
-        params += list(visible)
+    visible_sql, visible_params = _within("d", visible)
+    params += visible_params
     rows = Decision.objects.raw(
         "SELECT d.id, d.readable_id, d.decided_on, d.type, d.decision, d.details, d.recorded_by_id, "
         f"d.owner_id, {_person_columns('o', 'owner')}, "
@@ -589,14 +599,9 @@ def _decisions(contract, signals, actions, visible) -> list[DecisionTrace]:
             if len(traces) >= MAX_DECISIONS:
                 continue
             decision.owner = _person(decision, "owner", decision.owner_id)
-            successor = None
-            if decision.successor_id is not None:
-                successor = _loaded(
-                    Decision,
-                    decision._state.db,
-                    id=decision.successor_id,
-                    readable_id=decision.successor_readable_id,
-                )
+            successor = _decision_named(
+                decision._state.db, decision.successor_id, decision.successor_readable_id
+            )
             trace = traces[decision.pk] = DecisionTrace(decision=decision, cites=[], successor=successor)
         link = _loaded(
             EvidenceLink,
@@ -676,15 +681,8 @@ def _latest_reviews(releases: list[Release]) -> dict[int, ImpactReview]:
         if review.release_id in latest:
             continue
         review.reviewer = _person(review, "reviewer", review.reviewer_id)
-        review.decision_record = (
-            _loaded(
-                Decision,
-                review._state.db,
-                id=review.decision_record_id,
-                readable_id=review.record_readable_id,
-            )
-            if review.decision_record_id is not None
-            else None
+        review.decision_record = _decision_named(
+            review._state.db, review.decision_record_id, review.record_readable_id
         )
         latest[review.release_id] = review
     return latest
@@ -693,10 +691,8 @@ def _latest_reviews(releases: list[Release]) -> dict[int, ImpactReview]:
 def _experiments(contract, visible) -> list[Experiment]:
     """The experiments whose primary metric or guardrail is the contract, latest first."""
     params = [contract.pk, contract.pk]
-    visible_sql = ""
-    if visible is not None:
-        visible_sql = f"AND e.capability_id IN ({_placeholders(visible)})"
-        params += list(visible)
+    visible_sql, visible_params = _within("e", visible)
+    params += visible_params
     experiments = list(
         Experiment.objects.raw(
             "SELECT e.id, e.readable_id, e.title, e.primary_metric_id, e.state, e.decision, e.start_date, "
@@ -709,15 +705,8 @@ def _experiments(contract, visible) -> list[Experiment]:
         )
     )
     for experiment in experiments:
-        experiment.decision_record = (
-            _loaded(
-                Decision,
-                experiment._state.db,
-                id=experiment.decision_record_id,
-                readable_id=experiment.record_readable_id,
-            )
-            if experiment.decision_record_id is not None
-            else None
+        experiment.decision_record = _decision_named(
+            experiment._state.db, experiment.decision_record_id, experiment.record_readable_id
         )
     return experiments
 
@@ -728,10 +717,8 @@ def _incidents(contract, decisions: list[DecisionTrace], visible) -> list[Incide
     cts = ContentType.objects.get_for_models(MetricContract, Incident)
     decision_ids = [trace.decision.pk for trace in decisions]
     params = [cts[MetricContract].pk, contract.pk, cts[Incident].pk, *decision_ids]
-    visible_sql = ""
-    if visible is not None:
-        visible_sql = f"AND i.capability_id IN ({_placeholders(visible)})"
-        params += list(visible)
+    visible_sql, visible_params = _within("i", visible)
+    params += visible_params
     return list(
         Incident.objects.raw(
             "SELECT i.id, i.readable_id, i.title, i.severity, i.state, i.occurred_on FROM incidents_incident i "

@@ -84,15 +84,6 @@ EAGER_CARDS = 12
 # --- which capabilities a board shows -------------------------------------------------------
 
 
-def capabilities_in_scope(request):
-    """(capabilities shown, the one chosen or None, every one the person may read) for a board:
-    the scope rule of ``boards.runtime.board_scope`` (a 404 when ``?capability=`` names one the
-    person may not read), kept under this name for the boards that import it from here."""
-    from boards.runtime import board_scope
-
-    return board_scope(request)
-
-
 def month_asked(request, today: datetime.date) -> datetime.date:
     """``?month=YYYY-MM``, else the last whole month (the one the next monthly value review
     reviews). A month after this one is refused with a 404."""

@@ -53,8 +53,6 @@ class PortfolioLine:
     decided: ScorecardRow | None = None  # the latest row with a decision, any quarter
     memo: ValueMemo | None = None  # the latest monthly memo
     columns: list = field(default_factory=list)
-    risk_tier_label: str = ""  # the capability's get_risk_tier_display()
-    lifecycle_label: str = ""  # the capability's get_lifecycle_status_display()
 
     @property
     def retirement_candidate(self) -> bool:
@@ -132,7 +130,7 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
     """Every capability given, side by side: the latest scorecard row (ratings, suggestions and
     evidence), the latest quarterly decision with its funding change, the data's suggestions
     today, the latest monthly memo's recommendation and the open retirement items."""
-    from portfolio.models import BacklogItem, Capability
+    from portfolio.models import BacklogItem
 
     today = today or timezone.localdate()
     capabilities = list(capabilities)
@@ -198,13 +196,6 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
     # The rating guide's words, translated once a render rather than once a cell.
     guides = {dimension: tuple(str(words) for words in guide) for dimension, guide in DIMENSION_GUIDE.items()}
 
-    # A capability's risk tier and lifecycle status in words, translated once a render rather
-    # than once a row (as get_<field>_display does).
-    risk_tiers, lifecycles = (
-        {value: str(label) for value, label in Capability._meta.get_field(name).flatchoices}
-        for name in ("risk_tier", "lifecycle_status")
-    )
-
     lines = []
     for capability in capabilities:
         row = latest.get(capability.pk)
@@ -219,8 +210,6 @@ def portfolio_board(capabilities, *, user, today: datetime.date | None = None) -
             now=now[capability.pk],
             decided=decided.get(capability.pk),
             memo=memos.get(capability.pk),
-            risk_tier_label=risk_tiers.get(capability.risk_tier, capability.risk_tier),
-            lifecycle_label=lifecycles.get(capability.lifecycle_status, capability.lifecycle_status),
         )
         cells = {cell.dimension: cell for cell in view.cells}
         for key, label, dimensions in columns:

@@ -124,8 +124,8 @@ def portfolio_row_head(line) -> str:
             f'<tr id="portfolio-{esc(capability.slug)}" data-retirement="{"yes" if candidate else "no"}">\n'
             f'        <th scope="row">{esc(capability.name)}\n'
             f"          {badge}\n"
-            f'          <div class="small fw-normal text-body-secondary">{esc(line.risk_tier_label)} '
-            f"{words['risk_word']} · {esc(line.lifecycle_label.lower())}</div>\n"
+            f'          <div class="small fw-normal text-body-secondary">{esc(capability.get_risk_tier_display())} '
+            f"{words['risk_word']} · {esc(capability.get_lifecycle_status_display().lower())}</div>\n"
             f"          {memo}\n"
             "        </th>"
         ]

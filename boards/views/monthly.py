@@ -8,12 +8,13 @@ from django.views.decorators.http import require_GET
 
 from boards import monthly
 from boards.registry import board_named
+from boards.runtime import board_scope
 from contracts.models import MetricContract
 
 
 @require_GET
 def monthly_board(request):
-    capabilities, chosen, visible = monthly.capabilities_in_scope(request)
+    capabilities, chosen, visible = board_scope(request)
     month = monthly.month_asked(request, timezone.localdate())
     board = monthly.monthly_board(capabilities, month=month, user=request.user)
     wanted = board.outcome_contract_ids

@@ -5,13 +5,13 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from boards import portfolio
-from boards.monthly import capabilities_in_scope
 from boards.registry import board_named
+from boards.runtime import board_scope
 
 
 @require_GET
 def portfolio_board(request):
-    capabilities, chosen, visible = capabilities_in_scope(request)
+    capabilities, chosen, visible = board_scope(request)
     board = portfolio.portfolio_board(capabilities, user=request.user)
     return render(
         request,

@@ -6,8 +6,9 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from boards import release_impact
-from boards.monthly import board_trend_cards, capabilities_in_scope
+from boards.monthly import board_trend_cards
 from boards.registry import board_named
+from boards.runtime import board_scope
 from contracts.models import MetricContract
 
 WINDOWS = (30, 90, 180, 365)
@@ -15,7 +16,7 @@ WINDOWS = (30, 90, 180, 365)
 
 @require_GET
 def release_impact_board(request):
-    capabilities, chosen, visible = capabilities_in_scope(request)
+    capabilities, chosen, visible = board_scope(request)
     try:
         days = int(request.GET.get("days") or release_impact.DEFAULT_DAYS)
     except ValueError:

@@ -258,36 +258,30 @@ def portfolio_figures(
     ok = SignalLevel.OK
     for contract in contracts:
         evaluated = history.get(contract.pk, ())
+        # Without an evaluated period the figure keeps its defaults: insufficient data, "—".
+        latest = {}
         if evaluated:
             latest_start, latest_value, latest_level = evaluated[-1]
-            figure = ContractFigure(
-                pk=contract.pk,
-                metric_id=contract.metric_id,
-                name=contract.name,
-                category=contract.category,
-                evidence_level=contract.evidence_level,
-                direction=contract.direction,
-                level=latest_level,
-                latest_text=_format_in(contract.unit)(latest_value),
-                periods_ok=sum(1 for row in evaluated if row[2] == ok),
-                periods_evaluated=len(evaluated),
-                trend=trend_of([row[1] for row in evaluated], contract.direction),
-                at_target=meets_target(latest_value, contract.target, contract.direction),
-                improvement_not_net=contract.improvement_not_net,
-                not_net_reason=contract.improvement_not_net_reason,
-                lagging_cuts=tuple(cuts.get((contract.pk, latest_start), ())),
-            )
-        else:
-            figure = ContractFigure(
-                pk=contract.pk,
-                metric_id=contract.metric_id,
-                name=contract.name,
-                category=contract.category,
-                evidence_level=contract.evidence_level,
-                direction=contract.direction,
-                improvement_not_net=contract.improvement_not_net,
-                not_net_reason=contract.improvement_not_net_reason,
-            )
+            latest = {
+                "level": latest_level,
+                "latest_text": _format_in(contract.unit)(latest_value),
+                "periods_ok": sum(1 for row in evaluated if row[2] == ok),
+                "periods_evaluated": len(evaluated),
+                "trend": trend_of([row[1] for row in evaluated], contract.direction),
+                "at_target": meets_target(latest_value, contract.target, contract.direction),
+                "lagging_cuts": tuple(cuts.get((contract.pk, latest_start), ())),
+            }
+        figure = ContractFigure(
+            pk=contract.pk,
+            metric_id=contract.metric_id,
+            name=contract.name,
+            category=contract.category,
+            evidence_level=contract.evidence_level,
+            direction=contract.direction,
+            improvement_not_net=contract.improvement_not_net,
+            not_net_reason=contract.improvement_not_net_reason,
+            **latest,
+        )
         result[contract.capability_id].contracts.append(figure)
 
     metric_ids = {contract.pk: (contract.capability_id, contract.metric_id) for contract in contracts}
