@@ -1,0 +1,53 @@
+"""Hand-written reads for the pages many people open before a forum (the boards, the evidence
+binder, the readiness section of the portfolio board).
+
+Why not the ORM there: turning a queryset into SQL costs Django some 0.5-1 ms a statement
+(measured on the boards at scale, ``bench/boards.py``'s ``board_<name>_orm_ms``), and a board
+issues twenty to thirty of them; building a model instance per row costs more again. These reads
+are plain parameterised SQL that runs on PostgreSQL and on SQLite (the zero-setup demo), their
+rows converted to Python values exactly as the ORM would load them into the model's fields.
+"""
+
+from django.db import connection
+
+
+def placeholders(values) -> str:
+    """``%s, %s, ...`` for the values of an ``IN (...)``; ``NULL`` (matching nothing) for none."""
+    return ", ".join(["%s"] * len(values)) or "NULL"
+
+
+def loaded_values(row, fields) -> list:
+    """A raw cursor's ``row`` with each value as the ORM loads it into the model field at its
+    place (``None`` in ``fields``: the value as it came). SQLite returns dates, times and the
+    minimum of a date column as text; PostgreSQL returns what the field holds."""
+    values = []
+    for value, model_field in zip(row, fields, strict=True):
+        if model_field is not None and value is not None:
+            column = model_field.get_col(model_field.model._meta.db_table)
+            for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+                value = convert(value, column, connection)
+        values.append(value)
+    return values
+
+
+def converting(fields) -> bool:
+    """Whether any of ``fields`` needs its values converted on this database (on PostgreSQL
+    most columns come back as they are: the rows can then be used without the per-value work)."""
+    for model_field in fields:
+        if model_field is None:
+            continue
+        column = model_field.get_col(model_field.model._meta.db_table)
+        if connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+            return True
+    return False
+
+
+def fetch(sql: str, params, fields=None) -> list[tuple]:
+    """The rows of ``sql``; with ``fields`` (one model field, or None, per column) each value as
+    the ORM would load it."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if fields is None or not converting(fields):
+        return rows
+    return [tuple(loaded_values(row, fields)) for row in rows]
