@@ -14,18 +14,20 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Exists, OuterRef
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
 from django.utils import timezone
 
 from actions.choices import ActionStatus, EvidenceVerdict
-from actions.models import Action, ClosureEvidence
+from actions.models import Action
 from assumptions.models import Assumption
 from contracts.choices import ContractStatus
 from contracts.models import MetricContract
-from decisions.models import Decision, EvidenceLink
-from forums.models import Forum, ScorecardRow, Session
+from decisions.models import Decision
+from forums.models import Forum, PortfolioReview, ScorecardRow, Session
 from incidents.models import Incident
-from releases.models import ImpactReview, Release
+from productops.reads import fetch, placeholders
+from releases.models import Release
 
 # "Operating" is about now: the decisions, forums and portfolio calls of the last two quarters
 # (the quarterly review's own horizon: playbook 22's portfolio optimism is two quarters without a
@@ -148,6 +150,31 @@ class AssumptionFact(NamedTuple):
         return Assumption.get_status_display(self)
 
 
+class LoggedDecision(NamedTuple):
+    """The decision log entry a scorecard row's decision was written to."""
+
+    pk: int
+    readable_id: str
+    decided_on: datetime.date
+
+    get_absolute_url = Decision.get_absolute_url
+
+
+class ScorecardFact(NamedTuple):
+    """A capability's row on a quarterly portfolio review's scorecard: the quarter, the decision
+    taken on it (blank before the review decides) and its decision log entry."""
+
+    pk: int
+    capability_id: int
+    quarter: str
+    decision: str
+    updated_at: datetime.datetime
+    decision_logged: LoggedDecision | None
+
+    def get_decision_display(self) -> str:
+        return ScorecardRow.get_decision_display(self)
+
+
 @dataclass
 class CapabilityFacts:
     """One capability's records as the eight questions read them."""
@@ -162,7 +189,7 @@ class CapabilityFacts:
     incidents: list = field(default_factory=list)  # IncidentFact
     closed_actions: list = field(default_factory=list)  # ClosedAction of the closure window
     assumptions: list = field(default_factory=list)  # AssumptionFact
-    scorecard_rows: list = field(default_factory=list)  # quarterly scorecard rows, newest first
+    scorecard_rows: list = field(default_factory=list)  # ScorecardFact, newest quarter first
     # {forum pk: its decision types in words}: the same forums review many capabilities, so
     # their words are looked up once for all of them.
     forum_decision_labels: dict = field(default_factory=dict)
@@ -189,93 +216,170 @@ def _grouped(rows) -> dict:
     return grouped
 
 
-def _facts(row_type, queryset) -> dict:
-    """The queryset's rows as ``row_type`` (its fields, in order), by capability."""
-    return _grouped(map(row_type._make, queryset.values_list(*row_type._fields)))
+def _fields(model, *names) -> list:
+    """The fields of ``model`` named (None for a name that is not one: a computed column), one
+    per column of a read, for ``fetch`` to load the values as the ORM would."""
+    found = []
+    for name in names:
+        try:
+            found.append(model._meta.get_field(name))
+        except FieldDoesNotExist:
+            found.append(None)
+    return found
+
+
+def _bound(day: datetime.date):
+    """Midnight starting ``day`` in the current time zone, as the database compares a datetime
+    column with it: ``closed_at >= _bound(day)`` is the ORM's ``closed_at__date__gte=day`` (which
+    converts each value to the current time zone), written portably and on the index."""
+    midnight = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    return connection.ops.adapt_datetimefield_value(midnight)
+
+
+# The facts are read with hand-written SQL (productops.reads): the portfolio board asks for every
+# capability at once on each render, and compiling these ten querysets through the ORM took some
+# four times the statements' own time. Each statement keeps the ORM's filter and order (with its
+# tie-breakers), so the rows and their order are the same; a test plants the records
+# (readiness/tests/test_facts_reads.py).
+
+
+def _forums() -> tuple[list, dict[int, set]]:
+    """Every forum (with what the questions read of it: name, cadence, decision types), by
+    cadence and name, and {forum pk: the pks of the capabilities of its scope}."""
+    names = ["id", "name", "cadence", "decision_types"]
+    rows = fetch(
+        "SELECT f.id, f.name, f.cadence, f.decision_types, s.capability_id FROM forums_forum f "
+        "LEFT OUTER JOIN forums_forum_scope s ON s.forum_id = f.id "
+        "ORDER BY f.cadence, f.name, f.id",
+        [],
+        [*_fields(Forum, *names), None],
+    )
+    forums, scopes = {}, {}
+    for *values, capability_id in rows:
+        if values[0] not in forums:
+            forums[values[0]] = Forum.from_db(connection.alias, names, values)
+        if capability_id is not None:
+            scopes.setdefault(values[0], set()).add(capability_id)
+    return list(forums.values()), scopes
+
+
+def _decisions(ids: list, since: datetime.date, today: datetime.date) -> list[DecisionFact]:
+    rows = fetch(
+        "SELECT d.id, d.readable_id, d.capability_id, d.type, d.decided_on, d.forum_session_type_id, "
+        "(SELECT COUNT(*) FROM decisions_evidencelink e WHERE e.decision_id = d.id), "
+        "EXISTS(SELECT 1 FROM decisions_decision s WHERE s.supersedes_id = d.id) "
+        f"FROM decisions_decision d WHERE d.capability_id IN ({placeholders(ids)}) "
+        "AND d.decided_on >= %s AND d.decided_on <= %s ORDER BY d.decided_on DESC, d.id DESC",
+        [*ids, since, today],
+        _fields(Decision, *DecisionFact._fields),
+    )
+    # EXISTS is 0 or 1 on SQLite.
+    return [DecisionFact(*row[:-1], bool(row[-1])) for row in rows]
+
+
+def _cited_contracts(ids: list, since: datetime.date, today: datetime.date) -> list[CitedContract]:
+    contract_type = ContentType.objects.get_for_model(MetricContract)
+    rows = fetch(
+        "SELECT d.capability_id, e.decision_id, e.object_id, e.reference FROM decisions_evidencelink e "
+        "INNER JOIN decisions_decision d ON d.id = e.decision_id "
+        f"WHERE e.content_type_id = %s AND d.capability_id IN ({placeholders(ids)}) "
+        "AND d.decided_on >= %s AND d.decided_on <= %s ORDER BY e.reference, e.id",
+        [contract_type.pk, *ids, since, today],
+    )
+    return list(map(CitedContract._make, rows))
+
+
+def _contracts(ids: list) -> list[ContractFact]:
+    rows = fetch(
+        "SELECT c.id, c.metric_id, c.capability_id, c.category, c.status, c.business_owner_id, "
+        "c.warning_action, c.breach_action, c.evidence_level FROM contracts_metriccontract c "
+        f"WHERE c.capability_id IN ({placeholders(ids)}) AND NOT (c.status = %s) "
+        "ORDER BY c.category, c.metric_id",
+        [*ids, ContractStatus.RETIRED.value],
+    )
+    return list(map(ContractFact._make, rows))
+
+
+def _releases(ids: list, today: datetime.date) -> list[ReleaseFact]:
+    rows = fetch(
+        "SELECT r.id, r.readable_id, r.capability_id, r.object_type, r.version_from, r.version_to, "
+        "r.state, r.deployed_date, r.post_release_review_date, "
+        "EXISTS(SELECT 1 FROM releases_impactreview v WHERE v.release_id = r.id) "
+        f"FROM releases_release r WHERE r.capability_id IN ({placeholders(ids)}) AND r.deployed_date <= %s "
+        "ORDER BY r.deployed_date DESC, r.planned_date DESC, r.id DESC",
+        [*ids, today],
+        _fields(Release, *ReleaseFact._fields),
+    )
+    return [ReleaseFact(*row[:-1], bool(row[-1])) for row in rows]
+
+
+def _incidents(ids: list, today: datetime.date) -> list[IncidentFact]:
+    rows = fetch(
+        "SELECT i.id, i.readable_id, i.capability_id, i.severity, i.occurred_on, "
+        "(SELECT COUNT(*) FROM incidents_learningitem l WHERE l.incident_id = i.id) "
+        f"FROM incidents_incident i WHERE i.capability_id IN ({placeholders(ids)}) AND i.occurred_on <= %s "
+        "ORDER BY i.occurred_on DESC, i.id DESC",
+        [*ids, today],
+        _fields(Incident, *IncidentFact._fields),
+    )
+    return list(map(IncidentFact._make, rows))
+
+
+def _closed_actions(ids: list, closure_since: datetime.date) -> list[ClosedAction]:
+    rows = fetch(
+        "SELECT a.id, a.readable_id, a.capability_id, a.action, "
+        "EXISTS(SELECT 1 FROM actions_closureevidence e WHERE e.action_id = a.id AND e.verdict = %s) "
+        f"FROM actions_action a WHERE a.capability_id IN ({placeholders(ids)}) "
+        "AND a.status = %s AND a.closed_at >= %s ORDER BY a.closed_at DESC, a.id DESC",
+        [EvidenceVerdict.ACCEPTED.value, *ids, ActionStatus.CLOSED.value, _bound(closure_since)],
+    )
+    return [ClosedAction(*row[:-1], bool(row[-1])) for row in rows]
+
+
+def _assumptions(ids: list) -> list[AssumptionFact]:
+    rows = fetch(
+        "SELECT a.id, a.readable_id, a.capability_id, a.status, a.expires_on, a.next_review_on "
+        f"FROM assumptions_assumption a WHERE a.capability_id IN ({placeholders(ids)}) ORDER BY a.readable_id",
+        ids,
+        _fields(Assumption, *AssumptionFact._fields),
+    )
+    return list(map(AssumptionFact._make, rows))
+
+
+def _scorecard_rows(ids: list) -> list[ScorecardFact]:
+    rows = fetch(
+        "SELECT r.id, r.capability_id, p.quarter, r.decision, r.updated_at, d.id, d.readable_id, d.decided_on "
+        "FROM forums_scorecardrow r INNER JOIN forums_portfolioreview p ON p.id = r.review_id "
+        "LEFT OUTER JOIN decisions_decision d ON d.id = r.decision_logged_id "
+        f"WHERE r.capability_id IN ({placeholders(ids)}) ORDER BY p.quarter DESC",
+        ids,
+        [
+            *_fields(ScorecardRow, "id", "capability_id"),
+            *_fields(PortfolioReview, "quarter"),
+            *_fields(ScorecardRow, "decision", "updated_at"),
+            *_fields(Decision, "id", "readable_id", "decided_on"),
+        ],
+    )
+    return [ScorecardFact(*row[:5], LoggedDecision(*row[5:]) if row[5] is not None else None) for row in rows]
 
 
 def readiness_facts(capabilities, *, today: datetime.date | None = None) -> dict[int, CapabilityFacts]:
-    """{capability pk: CapabilityFacts} for the given capabilities, in ten queries."""
+    """{capability pk: CapabilityFacts} for the given capabilities, in nine queries."""
     capabilities = list(capabilities)
     today = today or timezone.localdate()
     ids = [capability.pk for capability in capabilities]
     since = today - datetime.timedelta(days=DECISION_WINDOW_DAYS)
     closure_since = today - datetime.timedelta(days=CLOSURE_WINDOW_DAYS)
-    contract_type = ContentType.objects.get_for_model(MetricContract)
 
-    forums = list(
-        Forum.objects.only("id", "name", "cadence", "decision_types").order_by("cadence", "name", "pk")
-    )
-    scopes: dict[int, set] = {}
-    for forum_id, capability_id in Forum.scope.through.objects.values_list("forum_id", "capability_id"):
-        scopes.setdefault(forum_id, set()).add(capability_id)
-    decisions = _facts(
-        DecisionFact,
-        Decision.objects.filter(capability_id__in=ids, decided_on__gte=since, decided_on__lte=today)
-        .annotate(
-            evidence_total=Count("evidence_links"),
-            superseded=Exists(Decision.objects.filter(supersedes=OuterRef("pk"))),
-        )
-        .order_by("-decided_on", "-pk"),
-    )
-    cited = _grouped(
-        CitedContract._make(row)
-        for row in EvidenceLink.objects.filter(
-            decision__capability_id__in=ids,
-            decision__decided_on__gte=since,
-            decision__decided_on__lte=today,
-            content_type=contract_type,
-        )
-        .order_by("reference", "pk")
-        .values_list("decision__capability_id", "decision_id", "object_id", "reference")
-    )
-    contracts = _facts(
-        ContractFact,
-        MetricContract.objects.filter(capability_id__in=ids)
-        .exclude(status=ContractStatus.RETIRED)
-        .order_by("category", "metric_id"),
-    )
-    releases = _facts(
-        ReleaseFact,
-        Release.objects.filter(capability_id__in=ids, deployed_date__lte=today)
-        .annotate(reviewed=Exists(ImpactReview.objects.filter(release=OuterRef("pk"))))
-        .order_by("-deployed_date", "-planned_date", "-pk"),
-    )
-    incidents = _facts(
-        IncidentFact,
-        Incident.objects.filter(capability_id__in=ids, occurred_on__lte=today)
-        .annotate(learning=Count("learning_items"))
-        .order_by("-occurred_on", "-pk"),
-    )
-    accepted = ClosureEvidence.objects.filter(action=OuterRef("pk"), verdict=EvidenceVerdict.ACCEPTED)
-    closed = _facts(
-        ClosedAction,
-        Action.objects.filter(
-            capability_id__in=ids, status=ActionStatus.CLOSED, closed_at__date__gte=closure_since
-        )
-        .annotate(proven=Exists(accepted))
-        .order_by("-closed_at", "-pk"),
-    )
-    assumptions = _facts(
-        AssumptionFact, Assumption.objects.filter(capability_id__in=ids).order_by("readable_id")
-    )
-    rows = _grouped(
-        ScorecardRow.objects.filter(capability_id__in=ids)
-        .select_related("review", "decision_logged")
-        # What portfolio_call reads: not the ratings (a JSON document a row).
-        .only(
-            "id",
-            "capability",
-            "decision",
-            "updated_at",
-            "review",
-            "review__quarter",
-            "decision_logged",
-            "decision_logged__readable_id",
-            "decision_logged__decided_on",
-        )
-        .order_by("-review__quarter")
-    )
+    forums, scopes = _forums()
+    decisions = _grouped(_decisions(ids, since, today))
+    cited = _grouped(_cited_contracts(ids, since, today))
+    contracts = _grouped(_contracts(ids))
+    releases = _grouped(_releases(ids, today))
+    incidents = _grouped(_incidents(ids, today))
+    closed = _grouped(_closed_actions(ids, closure_since))
+    assumptions = _grouped(_assumptions(ids))
+    rows = _grouped(_scorecard_rows(ids))
     labels = {forum.pk: forum.decision_type_labels() for forum in forums}
 
     facts = {}

@@ -439,11 +439,11 @@ def portfolio_call(facts: CapabilityFacts) -> Answer:
         )
     evidence = [
         Evidence(
-            f"{row.review.quarter}: {row.get_decision_display()}"
+            f"{row.quarter}: {row.get_decision_display()}"
             + (f" ({row.decision_logged.readable_id})" if row.decision_logged else ""),
             row.decision_logged.get_absolute_url()
             if row.decision_logged
-            else reverse("forums:portfolio-review-detail", kwargs={"quarter": row.review.quarter}),
+            else reverse("forums:portfolio-review-detail", kwargs={"quarter": row.quarter}),
         )
         for row in decided
     ]
