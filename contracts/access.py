@@ -2,20 +2,50 @@
 capability (another capability's metrics are not even confirmed to exist), 403 when they may
 read but not change."""
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from contracts.models import MetricContract, Signal
-from productops.permissions import require_change
+from portfolio.models import Capability
+from productops.models import User
+from productops.permissions import require_change, visible_capability_ids
+from productops.reads import column_list, fetch, instances_of, placeholders
 from productops.roles import Activity
 
 
 def get_contract_for_user(user, metric_id: str) -> MetricContract:
-    return get_object_or_404(
-        MetricContract.objects.visible_to(user).select_related(
-            "capability", "business_owner", "analytics_owner", "risk_reviewer"
-        ),
-        metric_id=metric_id,
+    """The contract with its capability and its three owners loaded; 404 when the person may
+    not read it. Every contract page and the evidence binder open with it, so it is read by
+    hand (productops.reads): the ORM compiled this five-table read in about 1.4 ms a request."""
+    if not getattr(user, "is_authenticated", False):
+        raise Http404
+    models = (MetricContract, Capability, User, User, User)
+    sql = (
+        f"SELECT {column_list(MetricContract, 'c')}, {column_list(Capability, 'cap')}, "
+        f"{column_list(User, 'bo')}, {column_list(User, 'ao')}, {column_list(User, 'rr')} "
+        "FROM contracts_metriccontract c "
+        "INNER JOIN portfolio_capability cap ON cap.id = c.capability_id "
+        "LEFT OUTER JOIN productops_user bo ON bo.id = c.business_owner_id "
+        "LEFT OUTER JOIN productops_user ao ON ao.id = c.analytics_owner_id "
+        "LEFT OUTER JOIN productops_user rr ON rr.id = c.risk_reviewer_id "
+        "WHERE c.metric_id = %s"
     )
+    params = [metric_id]
+    visible = visible_capability_ids(user)
+    if visible is not None:
+        visible = sorted(visible)
+        sql += f" AND c.capability_id IN ({placeholders(visible)})"
+        params += visible
+    fields = [field for model in models for field in model._meta.concrete_fields]
+    rows = fetch(sql, params, fields)
+    if not rows:
+        raise Http404(f"No contract {metric_id} of yours.")
+    contract, capability, business_owner, analytics_owner, risk_reviewer = instances_of(rows[0], *models)
+    contract.capability = capability
+    contract.business_owner = business_owner
+    contract.analytics_owner = analytics_owner
+    contract.risk_reviewer = risk_reviewer
+    return contract
 
 
 def get_contract_to_change(user, metric_id: str) -> MetricContract:

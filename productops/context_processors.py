@@ -4,7 +4,8 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
-from productops.permissions import is_org_admin
+from productops.permissions import is_org_admin, visible_capability_ids
+from productops.reads import fetch, placeholders
 
 # (label, url name, path prefix that marks the item active). Later assets add their rows.
 NAVIGATION = [
@@ -29,8 +30,6 @@ def navigation(request):
     user = getattr(request, "user", None)
     if not (user and user.is_authenticated):
         return {}
-    from portfolio.models import Capability
-
     path = request.path
     # The longest matching prefix wins, so /contracts/signals/ marks Signals, not Contracts too.
     matching = [prefix for _label, _name, prefix in NAVIGATION if path.startswith(prefix)]
@@ -40,13 +39,26 @@ def navigation(request):
             {"label": label, "url": reverse(url_name), "active": prefix == active}
             for label, url_name, prefix in NAVIGATION
         ],
-        "switcher_capabilities": list(Capability.objects.visible_to(user).values_list("slug", "name")),
+        "switcher_capabilities": _switcher_capabilities(user),
         "current_capability": _current_capability(request),
         # Organisation settings (webhooks) in the user menu; the roles are already loaded.
         "is_org_admin": is_org_admin(user),
         # The header's own open and overdue actions: one query, and only on pages that show them.
         "my_actions": SimpleLazyObject(lambda: _my_action_counts(user)),
     }
+
+
+def _switcher_capabilities(user) -> list[tuple[str, str]]:
+    """(slug, name) of each capability the person may read, by name: the switcher's options.
+    Every page shows them, so they are read by hand (productops.reads), not through the ORM."""
+    visible = visible_capability_ids(user)
+    if visible is None:
+        return fetch("SELECT slug, name FROM portfolio_capability ORDER BY name", [])
+    visible = sorted(visible)
+    return fetch(
+        f"SELECT slug, name FROM portfolio_capability WHERE id IN ({placeholders(visible)}) ORDER BY name",
+        visible,
+    )
 
 
 def _current_capability(request) -> str:

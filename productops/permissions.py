@@ -18,11 +18,12 @@ def role_map(user) -> dict[int | None, frozenset[str]]:
         return {}
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is None:
-        from productops.models import RoleAssignment
+        from productops.reads import fetch
 
         mapping: dict[int | None, set[str]] = {}
-        for capability_id, role in RoleAssignment.objects.filter(user=user).values_list(
-            "capability_id", "role"
+        # Every page asks this once: read by hand (productops.reads), not compiled by the ORM.
+        for capability_id, role in fetch(
+            "SELECT capability_id, role FROM productops_roleassignment WHERE user_id = %s", [user.pk]
         ):
             mapping.setdefault(capability_id, set()).add(role)
         cached = {key: frozenset(value) for key, value in mapping.items()}

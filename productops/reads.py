@@ -51,3 +51,29 @@ def fetch(sql: str, params, fields=None) -> list[tuple]:
     if fields is None or not converting(fields):
         return rows
     return [tuple(loaded_values(row, fields)) for row in rows]
+
+
+def column_list(model, alias: str) -> str:
+    """Every column of ``model`` on the table aliased ``alias``, in field order: what
+    ``instance`` takes back."""
+    return ", ".join(
+        f"{alias}.{connection.ops.quote_name(field.column)}" for field in model._meta.concrete_fields
+    )
+
+
+def instance(model, values):
+    """The instance of ``model`` the ORM would load from ``values`` (every column, in field
+    order, as ``column_list`` selects them and ``loaded_values`` converts them)."""
+    return model.from_db(connection.alias, [field.attname for field in model._meta.concrete_fields], values)
+
+
+def instances_of(row, *models) -> list:
+    """A joined row (``column_list`` of each model in turn) as one instance of each, or None
+    for a model whose columns are all NULL (an outer join that found nothing)."""
+    found, start = [], 0
+    for model in models:
+        width = len(model._meta.concrete_fields)
+        values = row[start : start + width]
+        start += width
+        found.append(None if all(value is None for value in values) else instance(model, list(values)))
+    return found
