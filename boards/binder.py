@@ -41,6 +41,7 @@ from decisions.models import Decision, EvidenceLink
 from experiments.models import Experiment
 from incidents.models import Incident
 from productops.permissions import visible_capability_ids
+from productops.reads import loaded_values, placeholders
 from releases.models import ImpactReview, Release
 
 # How much of the history the binder lists: enough to read the story around a figure.
@@ -60,11 +61,6 @@ SPAN_MONTH = "month"
 # against 0.1-0.2 ms a statement on the bench binder). Parameters always go through the driver
 # (``%s``); only placeholders are formatted in. boards/tests/test_evidence_binder*.py pin what
 # each statement must find and leave out.
-
-
-def _placeholders(values) -> str:
-    """``%s, %s, ...`` for the values of an ``IN (...)``; ``NULL`` (matching nothing) for none."""
-    return ", ".join(["%s"] * len(values)) or "NULL"
 
 
 def _person_columns(alias: str, prefix: str) -> str:
@@ -90,7 +86,7 @@ def _within(alias: str, visible) -> tuple[str, list]:
     they see every one), and its parameters."""
     if visible is None:
         return "", []
-    return f"AND {alias}.capability_id IN ({_placeholders(visible)})", list(visible)
+    return f"AND {alias}.capability_id IN ({placeholders(visible)})", list(visible)
 
 
 def _person(row, prefix: str, pk):
@@ -369,7 +365,7 @@ def _observations(contract, cut_filter: dict, period, period_end) -> tuple[str, 
     ``contracts_observation o`` and its parameters: the feeding grains, the period (all periods
     when none), the cut's cohort values compared as text, as its SQL does."""
     grains = FEEDING_GRAINS.get(contract.grain, [contract.grain])
-    where = [f"o.contract_id = %s AND o.grain IN ({_placeholders(grains)})"]
+    where = [f"o.contract_id = %s AND o.grain IN ({placeholders(grains)})"]
     params = [contract.pk, *grains]
     if period is not None:
         where.append("o.period_start >= %s AND o.period_start < %s")
@@ -381,19 +377,6 @@ def _observations(contract, cut_filter: dict, period, period_end) -> tuple[str, 
             where.append("CAST(json_extract(o.cohort, '$.' || %s) AS TEXT) = %s")
         params += [dimension, value]
     return " AND ".join(where), params
-
-
-def _loaded_values(row, fields) -> list:
-    """A raw cursor's ``row`` with each value as the ORM loads it into the field at its place
-    (None: as it came): SQLite returns the minimum of a date or time column as text."""
-    values = []
-    for value, model_field in zip(row, fields, strict=True):
-        if model_field is not None and value is not None:
-            column = model_field.get_col(model_field.model._meta.db_table)
-            for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-                value = convert(value, column, connection)
-        values.append(value)
-    return values
 
 
 def _pooled(contract, numerator, denominator, weighted, sample) -> float | None:
@@ -420,7 +403,7 @@ def _observed(contract, cut_filter: dict, period, period_end) -> Observed:
             f"MIN(o.ingested_at), MAX(o.ingested_at) FROM contracts_observation o WHERE {where}",
             params,
         )
-        count, sample, numerator, denominator, weighted, sources, versions, first, last = _loaded_values(
+        count, sample, numerator, denominator, weighted, sources, versions, first, last = loaded_values(
             cursor.fetchone(), [None] * 7 + [ingested_field] * 2
         )
         # A CSV import's rows carry its file name as their source: the latest import of that name.
@@ -434,7 +417,7 @@ def _observed(contract, cut_filter: dict, period, period_end) -> Observed:
             [contract.capability_id, *params],
         )
         fields = [None, None, None, None, period_field, period_field, ingested_field, ingested_field, None]
-        group_rows = [SourceRow(*_loaded_values(row, fields)) for row in cursor.fetchall()]
+        group_rows = [SourceRow(*loaded_values(row, fields)) for row in cursor.fetchall()]
     for row in group_rows:
         if not row.source:
             row.import_job_id = None
@@ -485,7 +468,7 @@ def _stop_holds(signals: list[Signal]) -> dict[int, list[StopHold]]:
     rows = StopHold.objects.raw(
         f"SELECT h.id, h.signal_id, h.lifted_at, h.lifted_by_id, {_person_columns('u', 'lifted_by')} "
         "FROM contracts_stophold h LEFT OUTER JOIN productops_user u ON u.id = h.lifted_by_id "
-        f"WHERE h.signal_id IN ({_placeholders(signal_ids)}) ORDER BY h.id",
+        f"WHERE h.signal_id IN ({placeholders(signal_ids)}) ORDER BY h.id",
         signal_ids,
     )
     for hold in rows:
@@ -510,8 +493,8 @@ def _actions(contract, signals: list[Signal], today) -> list[ActionTrace]:
             "a.due_date, a.created_at, a.closed_at, a.source_content_type_id, a.source_object_id, "
             f"a.owner_id, {_person_columns('o', 'owner')} "
             "FROM actions_action a INNER JOIN productops_user o ON o.id = a.owner_id "
-            f"WHERE a.id IN ({_placeholders(raised_by)}) "
-            f"OR (a.source_content_type_id = %s AND a.source_object_id IN ({_placeholders(signal_ids)})) "
+            f"WHERE a.id IN ({placeholders(raised_by)}) "
+            f"OR (a.source_content_type_id = %s AND a.source_object_id IN ({placeholders(signal_ids)})) "
             "OR (a.source_content_type_id = %s AND a.source_object_id = %s) "
             "ORDER BY a.created_at DESC, a.id DESC",
             [*raised_by, signal_ct.pk, *signal_ids, contract_ct.pk, contract.pk],
@@ -551,7 +534,7 @@ def _closure_evidence(actions: list[Action]) -> dict[int, list[ClosureEvidence]]
         "FROM actions_closureevidence e "
         "LEFT OUTER JOIN productops_user s ON s.id = e.submitted_by_id "
         "LEFT OUTER JOIN productops_user r ON r.id = e.reviewed_by_id "
-        f"WHERE e.action_id IN ({_placeholders(by_id)}) ORDER BY e.submitted_at DESC, e.id DESC",
+        f"WHERE e.action_id IN ({placeholders(by_id)}) ORDER BY e.submitted_at DESC, e.id DESC",
         list(by_id),
     )
     for item in rows:
@@ -583,8 +566,8 @@ def _decisions(contract, signals, actions, visible) -> list[DecisionTrace]:
         "INNER JOIN productops_user o ON o.id = d.owner_id "
         "LEFT OUTER JOIN decisions_decision n ON n.supersedes_id = d.id "
         "WHERE ((l.content_type_id = %s AND l.object_id = %s) "
-        f"OR (l.content_type_id = %s AND l.object_id IN ({_placeholders(signal_ids)})) "
-        f"OR (l.content_type_id = %s AND l.object_id IN ({_placeholders(action_ids)}))) {visible_sql} "
+        f"OR (l.content_type_id = %s AND l.object_id IN ({placeholders(signal_ids)})) "
+        f"OR (l.content_type_id = %s AND l.object_id IN ({placeholders(action_ids)}))) {visible_sql} "
         "ORDER BY d.decided_on DESC, d.id DESC, l.id",
         params,
     )
@@ -673,7 +656,7 @@ def _latest_reviews(releases: list[Release]) -> dict[int, ImpactReview]:
         f"{_person_columns('u', 'reviewer')}, v.decision_record_id, d.readable_id AS record_readable_id "
         "FROM releases_impactreview v INNER JOIN productops_user u ON u.id = v.reviewer_id "
         "LEFT OUTER JOIN decisions_decision d ON d.id = v.decision_record_id "
-        f"WHERE v.release_id IN ({_placeholders(release_ids)}) "
+        f"WHERE v.release_id IN ({placeholders(release_ids)}) "
         "ORDER BY v.reviewed_at DESC, v.id DESC",  # newest first: the model's ordering
         release_ids,
     )
@@ -725,7 +708,7 @@ def _incidents(contract, decisions: list[DecisionTrace], visible) -> list[Incide
             "WHERE (i.id IN (SELECT l.incident_id FROM incidents_learningitem l "
             "WHERE l.record_content_type_id = %s AND l.record_object_id = %s) "
             "OR i.id IN (SELECT e.object_id FROM decisions_evidencelink e "
-            f"WHERE e.content_type_id = %s AND e.decision_id IN ({_placeholders(decision_ids)}))) "
+            f"WHERE e.content_type_id = %s AND e.decision_id IN ({placeholders(decision_ids)}))) "
             f"{visible_sql} ORDER BY i.occurred_on DESC, i.id DESC LIMIT {MAX_INCIDENTS}",
             params,
         )

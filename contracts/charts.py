@@ -8,14 +8,16 @@ import html
 from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
-from django.db.models import Avg, Case, DateField, F, FloatField, Subquery, Sum, Value, When, Window
+from django.db.models import Avg, Case, DateField, F, FloatField, Subquery, Sum, Value, When
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, NullIf, RowNumber, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, NullIf, TruncDay, TruncMonth, TruncWeek
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from contracts.choices import ContractStatus, Direction, Grain, SignalLevel
 from contracts.models import DIMENSION, Evaluation, MetricContract, Observation
+from contracts.querysets import own_grain_sql
+from productops.reads import fetch
 from productops.roles import Role
 
 # Okabe & Ito's palette: told apart by people with any common colour-vision deficiency.
@@ -226,12 +228,20 @@ def _as_date(value):
     return value
 
 
+@functools.cache
+def _evaluation_fields(*names: str) -> tuple:
+    """The evaluation fields of a hand-written read's columns, to load its values as the ORM would."""
+    return tuple(Evaluation._meta.get_field(name) for name in names)
+
+
 def _evaluation_series(contract: MetricContract, *, cut: str, periods: int) -> Series | None:
     """The evaluated whole population (or one cut), levels included; None when not evaluated yet."""
-    rows = list(
-        Evaluation.objects.filter(contract=contract, grain=contract.grain, cut=cut)
-        .order_by("-period_start")
-        .values_list("period_start", "value", "sample_size", "level")[:periods]
+    # Hand-written (productops.reads): the evidence binder and every contract page draw it.
+    rows = fetch(
+        "SELECT period_start, value, sample_size, level FROM contracts_evaluation "
+        "WHERE contract_id = %s AND grain = %s AND cut = %s ORDER BY period_start DESC LIMIT %s",
+        [contract.pk, contract.grain, cut, periods],
+        _evaluation_fields("period_start", "value", "sample_size", "level"),
     )
     if not rows:
         return None
@@ -716,15 +726,16 @@ def whole_population_lines(contracts, *, periods: int = 26) -> dict[int, list[Se
     found: dict[int, list[Series]] = {contract.pk: [] for contract in contracts}
     if not contracts:
         return found
-    rows = (
-        Evaluation.objects.at_own_grain(contracts)
-        .whole_population()
-        .annotate(
-            recency=Window(RowNumber(), partition_by=[F("contract_id")], order_by=F("period_start").desc())
-        )
-        .filter(recency__lte=periods)
-        .order_by("contract_id", "period_start")
-        .values_list("contract_id", "period_start", "value", "sample_size", "level")
+    # Hand-written (productops.reads): every board reads it, for up to every active contract.
+    own_grain, params = own_grain_sql(contracts, "e")
+    rows = fetch(
+        "SELECT contract_id, period_start, value, sample_size, level FROM ("
+        "SELECT e.contract_id, e.period_start, e.value, e.sample_size, e.level, "
+        "ROW_NUMBER() OVER (PARTITION BY e.contract_id ORDER BY e.period_start DESC) AS recency "
+        f"FROM contracts_evaluation e WHERE {own_grain} AND e.cut = '') ranked "
+        "WHERE recency <= %s ORDER BY contract_id, period_start",
+        [*params, periods],
+        _evaluation_fields("contract_id", "period_start", "value", "sample_size", "level"),
     )
     evaluated: dict[int, Series] = {}
     whole = str(_("Whole population"))  # translated once, not once per row
@@ -797,12 +808,11 @@ def offered_cuts(contracts) -> dict[int, list[str]]:
     cuts: dict[int, list[str]] = {contract.pk: [] for contract in contracts}
     if not contracts:
         return cuts
-    rows = (
-        Evaluation.objects.at_own_grain(contracts)
-        .exclude(cut="")
-        .values_list("contract_id", "cut")
-        .distinct()
-        .order_by("contract_id", "cut")
+    own_grain, params = own_grain_sql(contracts, "e")
+    rows = fetch(
+        f"SELECT DISTINCT e.contract_id, e.cut FROM contracts_evaluation e WHERE {own_grain} AND e.cut <> '' "
+        "ORDER BY e.contract_id, e.cut",
+        params,
     )
     for contract_id, cut in rows:
         cuts[contract_id].append(cut)

@@ -3,6 +3,7 @@ from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 
 from productops.permissions import visible_capability_ids
+from productops.reads import placeholders
 
 # When a contract row was created and last changed: kept for its history, never shown on a board.
 AUDIT_TIMES = ("created_at", "updated_at")
@@ -64,6 +65,27 @@ class ObservationQuerySet(models.QuerySet):
         return self.filter(contract=contract)
 
 
+def contracts_by_grain(contracts) -> dict[str, list[int]]:
+    """{grain: [contract pk, ...]}: which evaluations speak for each contract (those at its own
+    grain), as ``EvaluationQuerySet.at_own_grain`` and the boards' hand-written reads
+    (``own_grain_sql``) both select them."""
+    by_grain: dict[str, list[int]] = {}
+    for contract in contracts:
+        by_grain.setdefault(contract.grain, []).append(contract.pk)
+    return by_grain
+
+
+def own_grain_sql(contracts, alias: str) -> tuple[str, list]:
+    """``at_own_grain`` as a condition on the evaluation rows ``alias`` of a hand-written read
+    (``productops.reads``), and its parameters: one clause per grain; matching nothing for no
+    contracts."""
+    clauses, params = [], []
+    for grain, ids in contracts_by_grain(contracts).items():
+        clauses.append(f"({alias}.grain = %s AND {alias}.contract_id IN ({placeholders(ids)}))")
+        params += [grain, *ids]
+    return "(" + (" OR ".join(clauses) or "1 = 0") + ")", params
+
+
 class EvaluationQuerySet(models.QuerySet):
     def visible_to(self, user):
         return _visible(self, user, "contract__capability_id")
@@ -74,9 +96,7 @@ class EvaluationQuerySet(models.QuerySet):
     def at_own_grain(self, contracts):
         """The evaluations of these contracts at each one's own grain: a contract whose grain
         changed keeps its old rows, which no longer speak for it. One condition per grain."""
-        by_grain: dict[str, list[int]] = {}
-        for contract in contracts:
-            by_grain.setdefault(contract.grain, []).append(contract.pk)
+        by_grain = contracts_by_grain(contracts)
         if not by_grain:
             return self.none()
         condition = models.Q()

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from contracts.periods import period_start_of, shift_period
+from productops.reads import fetch, placeholders
 
 # The contract page draws the last 26 periods (contracts.charts.contract_trend's default);
 # older releases would only stretch its axis.
@@ -26,14 +27,17 @@ def release_markers(contracts) -> dict[int, list]:
         return {}
     today = timezone.localdate()
     since = {contract.pk: _since(contract, today) for contract in contracts}
-    rows = (
-        Release.objects.filter(
-            capability_id__in={contract.capability_id for contract in contracts},
-            deployed_date__isnull=False,
-            deployed_date__gte=min(since.values()),
-        )
-        .order_by("deployed_date", "id")
-        .values_list("capability_id", "readable_id", "deployed_date", "rolled_back_date")
+    capability_ids = sorted({contract.capability_id for contract in contracts})
+    # Hand-written (productops.reads): every board and contract page draws markers.
+    rows = fetch(
+        "SELECT capability_id, readable_id, deployed_date, rolled_back_date FROM releases_release "
+        f"WHERE capability_id IN ({placeholders(capability_ids)}) AND deployed_date IS NOT NULL "
+        "AND deployed_date >= %s ORDER BY deployed_date, id",
+        [*capability_ids, min(since.values())],
+        [
+            Release._meta.get_field(name)
+            for name in ("capability_id", "readable_id", "deployed_date", "rolled_back_date")
+        ],
     )
     by_capability: dict[int, list] = {}
     for capability_id, readable_id, deployed, rolled_back in rows:
