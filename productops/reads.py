@@ -8,6 +8,8 @@ are plain parameterised SQL that runs on PostgreSQL and on SQLite (the zero-setu
 rows converted to Python values exactly as the ORM would load them into the model's fields.
 """
 
+import functools
+
 from django.db import connection
 
 
@@ -20,26 +22,29 @@ def loaded_values(row, fields) -> list:
     """A raw cursor's ``row`` with each value as the ORM loads it into the model field at its
     place (``None`` in ``fields``: the value as it came). SQLite returns dates, times and the
     minimum of a date column as text; PostgreSQL returns what the field holds."""
-    values = []
-    for value, model_field in zip(row, fields, strict=True):
-        if model_field is not None and value is not None:
-            column = model_field.get_col(model_field.model._meta.db_table)
-            for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
+    values = list(row)
+    for index, column, converters in _converters(connection.vendor, tuple(fields)):
+        value = values[index]
+        if value is not None:
+            for convert in converters:
                 value = convert(value, column, connection)
-        values.append(value)
+            values[index] = value
     return values
 
 
-def converting(fields) -> bool:
-    """Whether any of ``fields`` needs its values converted on this database (on PostgreSQL
-    most columns come back as they are: the rows can then be used without the per-value work)."""
-    for model_field in fields:
+@functools.cache
+def _converters(vendor: str, fields: tuple) -> tuple:
+    """(position, column, its converters) of each of ``fields`` whose values the ORM converts on
+    this kind of database (worked out once: a board reads the same columns on every render)."""
+    found = []
+    for index, model_field in enumerate(fields):
         if model_field is None:
             continue
         column = model_field.get_col(model_field.model._meta.db_table)
-        if connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-            return True
-    return False
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if converters:
+            found.append((index, column, tuple(converters)))
+    return tuple(found)
 
 
 def fetch(sql: str, params, fields=None) -> list[tuple]:
@@ -48,7 +53,7 @@ def fetch(sql: str, params, fields=None) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    if fields is None or not converting(fields):
+    if fields is None or not _converters(connection.vendor, tuple(fields)):
         return rows
     return [tuple(loaded_values(row, fields)) for row in rows]
 
