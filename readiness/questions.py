@@ -14,6 +14,7 @@ words a PM can act on. A capability is *operating* when all eight are answered; 
 
 import datetime
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils.translation import get_language, gettext, ngettext
@@ -65,9 +66,17 @@ class Answer:
     key: str
     question: str
     answered: bool
-    evidence: list[Evidence] = field(default_factory=list)
     gap: str = ""
     faults: list[Evidence] = field(default_factory=list)  # the records the gap names, linked
+    # What lists the records that answer the question, called when the evidence is first read:
+    # the portfolio board and the readiness table show only the gaps, and naming and linking
+    # every record that answers (words, links) was half of the questions' time there.
+    evidence_of: Callable[[], list[Evidence]] = field(default=list, repr=False, compare=False)
+
+    @functools.cached_property
+    def evidence(self) -> list[Evidence]:
+        """The records that answer the question (at most MAX_EVIDENCE), linked."""
+        return self.evidence_of()[:MAX_EVIDENCE]
 
     @property
     def state(self) -> str:
@@ -84,13 +93,13 @@ class Answer:
         }
 
 
-def _answer(key: str, question, gaps: list[str], evidence: list[Evidence], faults=()) -> Answer:
+def _answer(key: str, question, gaps: list[str], evidence_of, faults=()) -> Answer:
     gaps = [gap for gap in gaps if gap]
     return Answer(
         key=key,
         question=_question_texts(get_language()).get(key) or str(question),
         answered=not gaps,
-        evidence=evidence[:MAX_EVIDENCE],
+        evidence_of=evidence_of,
         gap=" ".join(gaps),
         faults=[_link(record) for record in list(faults)[:MAX_EVIDENCE]] if gaps else [],
     )
@@ -146,18 +155,20 @@ def forum_decisions(facts: CapabilityFacts) -> Answer:
             gettext("No forum session has recorded a decision on %(name)s in the last two quarters.")
             % {"name": name}
         )
-    evidence = [
-        Evidence(f"{forum.name}: {', '.join(facts.decision_labels(forum))}", forum.get_absolute_url())
-        for forum in facts.forums
-        if forum.decision_types and forum.cadence in CORE_CADENCES
-    ]
-    evidence += [
-        Evidence(
-            f"{decision.readable_id} · {decision.get_type_display()} ({_day(decision.decided_on)})",
-            decision.get_absolute_url(),
-        )
-        for decision in in_session[:2]
-    ]
+
+    def evidence() -> list[Evidence]:
+        return [
+            Evidence(f"{forum.name}: {', '.join(facts.decision_labels(forum))}", forum.get_absolute_url())
+            for forum in facts.forums
+            if forum.decision_types and forum.cadence in CORE_CADENCES
+        ] + [
+            Evidence(
+                f"{decision.readable_id} · {decision.get_type_display()} ({_day(decision.decided_on)})",
+                decision.get_absolute_url(),
+            )
+            for decision in in_session[:2]
+        ]
+
     faults = [forum for forum in facts.forums if not forum.decision_types]
     return _answer("forum_decisions", QUESTION_TEXT["forum_decisions"], gaps, evidence, faults)
 
@@ -183,23 +194,26 @@ def decision_evidence(facts: CapabilityFacts) -> Answer:
             )
             % {"ids": _ids(bare)}
         )
-    evidence = [
-        Evidence(
-            ngettext(
-                "%(id)s · %(type)s: %(count)s evidence link",
-                "%(id)s · %(type)s: %(count)s evidence links",
-                decision.evidence_total,
+
+    def evidence() -> list[Evidence]:
+        return [
+            Evidence(
+                ngettext(
+                    "%(id)s · %(type)s: %(count)s evidence link",
+                    "%(id)s · %(type)s: %(count)s evidence links",
+                    decision.evidence_total,
+                )
+                % {
+                    "id": decision.readable_id,
+                    "type": decision.get_type_display(),
+                    "count": decision.evidence_total,
+                },
+                decision.get_absolute_url(),
             )
-            % {
-                "id": decision.readable_id,
-                "type": decision.get_type_display(),
-                "count": decision.evidence_total,
-            },
-            decision.get_absolute_url(),
-        )
-        # Only what the answer shows (MAX_EVIDENCE): the portfolio board asks 36 capabilities.
-        for decision in [decision for decision in standing if decision.evidence_total][:MAX_EVIDENCE]
-    ]
+            # Only what the answer shows (MAX_EVIDENCE): the portfolio board asks 36 capabilities.
+            for decision in [decision for decision in standing if decision.evidence_total][:MAX_EVIDENCE]
+        ]
+
     return _answer("decision_evidence", QUESTION_TEXT["decision_evidence"], gaps, evidence, bare)
 
 
@@ -222,7 +236,7 @@ def evidence_contracts(facts: CapabilityFacts) -> Answer:
             % {"ids": ", ".join(contract.metric_id for contract in loose[:5])}
         )
     by_pk = {contract.pk: contract for contract in facts.contracts}
-    cited = {}
+    cited = {}  # {metric id: " (its evidence level)", or "" for a contract not read}, as first cited
     standing = {decision.pk for decision in facts.decisions if not decision.superseded}
     for link in facts.cited_contracts:
         if link.decision_id not in standing:
@@ -232,15 +246,20 @@ def evidence_contracts(facts: CapabilityFacts) -> Answer:
         contract = by_pk.get(link.object_id)
         metric_id = contract.metric_id if contract else link.reference
         if metric_id and metric_id not in cited:
-            url = reverse("contracts:contract-detail", kwargs={"metric_id": metric_id})
-            level = f" ({contract.evidence_level})" if contract else ""
-            cited[metric_id] = Evidence(f"{metric_id}{level}", url)
+            cited[metric_id] = f" ({contract.evidence_level})" if contract else ""
     if not cited:
         gaps.append(gettext("No standing decision of the last two quarters cites a metric contract."))
     faults = [Evidence(contract.metric_id, contract.get_absolute_url()) for contract in loose]
-    return _answer(
-        "evidence_contracts", QUESTION_TEXT["evidence_contracts"], gaps, list(cited.values()), faults
-    )
+
+    def evidence() -> list[Evidence]:
+        return [
+            Evidence(
+                f"{metric_id}{level}", reverse("contracts:contract-detail", kwargs={"metric_id": metric_id})
+            )
+            for metric_id, level in cited.items()
+        ]
+
+    return _answer("evidence_contracts", QUESTION_TEXT["evidence_contracts"], gaps, evidence, faults)
 
 
 def system_changes(facts: CapabilityFacts) -> Answer:
@@ -279,14 +298,17 @@ def system_changes(facts: CapabilityFacts) -> Answer:
                 )
             }
         )
-    evidence = [
-        Evidence(
-            f"{release.readable_id} · {release.get_object_type_display()} {release.version_change} "
-            f"({release.get_state_display()}, {_day(release.deployed_date)})",
-            release.get_absolute_url(),
-        )
-        for release in deployed[:MAX_EVIDENCE]
-    ]
+
+    def evidence() -> list[Evidence]:
+        return [
+            Evidence(
+                f"{release.readable_id} · {release.get_object_type_display()} {release.version_change} "
+                f"({release.get_state_display()}, {_day(release.deployed_date)})",
+                release.get_absolute_url(),
+            )
+            for release in deployed[:MAX_EVIDENCE]
+        ]
+
     return _answer("system_changes", QUESTION_TEXT["system_changes"], gaps, evidence, overdue)
 
 
@@ -323,22 +345,25 @@ def roadmap_incidents(facts: CapabilityFacts) -> Answer:
             gettext("Older than %(days)s days and still without a roadmap change: %(ids)s.")
             % {"days": INCIDENT_LEARNING_DAYS, "ids": _ids(late)}
         )
-    evidence = [
-        Evidence(
-            ngettext(
-                "%(id)s · %(severity)s: %(count)s roadmap change",
-                "%(id)s · %(severity)s: %(count)s roadmap changes",
-                incident.learning,
+
+    def evidence() -> list[Evidence]:
+        return [
+            Evidence(
+                ngettext(
+                    "%(id)s · %(severity)s: %(count)s roadmap change",
+                    "%(id)s · %(severity)s: %(count)s roadmap changes",
+                    incident.learning,
+                )
+                % {
+                    "id": incident.readable_id,
+                    "severity": incident.get_severity_display(),
+                    "count": incident.learning,
+                },
+                incident.get_absolute_url(),
             )
-            % {
-                "id": incident.readable_id,
-                "severity": incident.get_severity_display(),
-                "count": incident.learning,
-            },
-            incident.get_absolute_url(),
-        )
-        for incident in changed[:MAX_EVIDENCE]
-    ]
+            for incident in changed[:MAX_EVIDENCE]
+        ]
+
     faults = late or ([] if changed else incidents)
     return _answer("roadmap_incidents", QUESTION_TEXT["roadmap_incidents"], gaps, evidence, faults)
 
@@ -357,10 +382,13 @@ def proven_closures(facts: CapabilityFacts) -> Answer:
         )
     if unproven:
         gaps.append(gettext("Closed without accepted evidence: %(ids)s.") % {"ids": _ids(unproven)})
-    evidence = [
-        Evidence(f"{action.readable_id} · {action.action}", action.get_absolute_url())
-        for action in proven[:MAX_EVIDENCE]
-    ]
+
+    def evidence() -> list[Evidence]:
+        return [
+            Evidence(f"{action.readable_id} · {action.action}", action.get_absolute_url())
+            for action in proven[:MAX_EVIDENCE]
+        ]
+
     return _answer("proven_closures", QUESTION_TEXT["proven_closures"], gaps, evidence, unproven)
 
 
@@ -405,14 +433,17 @@ def valid_assumptions(facts: CapabilityFacts) -> Answer:
     ]
     if assumptions and not any(assumption.status == AssumptionStatus.CONFIRMED for assumption in valid):
         gaps.append(gettext("No assumption is confirmed by evidence."))
-    evidence = [
-        Evidence(
-            f"{assumption.readable_id} · {assumption.get_status_display()} "
-            + gettext("until %(day)s") % {"day": _day(assumption.expires_on)},
-            assumption.get_absolute_url(),
-        )
-        for assumption in valid[:MAX_EVIDENCE]
-    ]
+
+    def evidence() -> list[Evidence]:
+        return [
+            Evidence(
+                f"{assumption.readable_id} · {assumption.get_status_display()} "
+                + gettext("until %(day)s") % {"day": _day(assumption.expires_on)},
+                assumption.get_absolute_url(),
+            )
+            for assumption in valid[:MAX_EVIDENCE]
+        ]
+
     faults = expired + overdue + unproven
     return _answer("valid_assumptions", QUESTION_TEXT["valid_assumptions"], gaps, evidence, faults)
 
@@ -437,16 +468,19 @@ def portfolio_call(facts: CapabilityFacts) -> Answer:
             )
             % {"name": facts.capability.name}
         )
-    evidence = [
-        Evidence(
-            f"{row.quarter}: {row.get_decision_display()}"
-            + (f" ({row.decision_logged.readable_id})" if row.decision_logged else ""),
-            row.decision_logged.get_absolute_url()
-            if row.decision_logged
-            else reverse("forums:portfolio-review-detail", kwargs={"quarter": row.quarter}),
-        )
-        for row in decided
-    ]
+
+    def evidence() -> list[Evidence]:
+        return [
+            Evidence(
+                f"{row.quarter}: {row.get_decision_display()}"
+                + (f" ({row.decision_logged.readable_id})" if row.decision_logged else ""),
+                row.decision_logged.get_absolute_url()
+                if row.decision_logged
+                else reverse("forums:portfolio-review-detail", kwargs={"quarter": row.quarter}),
+            )
+            for row in decided
+        ]
+
     return _answer("portfolio_call", QUESTION_TEXT["portfolio_call"], gaps, evidence)
 
 
