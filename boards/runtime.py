@@ -37,8 +37,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from django.db.models import Count, F, Max, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Max, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -49,10 +48,12 @@ from actions.querysets import not_closed
 from contracts.choices import LEVEL_RANK, Category, ContractStatus, Direction, SignalLevel, Watch
 from contracts.models import Evaluation, MetricContract, Signal, StopHold
 from contracts.periods import shift_period
+from contracts.querysets import own_grain_sql
 from forums.meeting import delta_text, level_label
 from incidents.choices import IncidentSeverity, IncidentState
 from incidents.models import Incident
 from portfolio.models import Capability
+from productops.reads import fetch, placeholders
 
 # How far back a figure looks: the latest period, the one before, and COST_OUTCOME_PERIODS
 # before that for a monthly contract.
@@ -251,6 +252,15 @@ def by_dimension(cuts: list[dict]) -> list[tuple[str, list[dict]]]:
     return list(grouped.items())
 
 
+# The evaluation columns of load_figures' two hand-written reads, to load them as the ORM would.
+_EVALUATION_FIELDS = {
+    "whole": tuple(
+        Evaluation._meta.get_field(name) for name in ("contract_id", "period_start", "value", "level")
+    ),
+    "cuts": tuple(Evaluation._meta.get_field(name) for name in ("contract_id", "cut", "value", "level")),
+}
+
+
 def load_figures(
     contracts: list[MetricContract],
     signals: list[Signal],
@@ -266,21 +276,23 @@ def load_figures(
     shown, and at scale they were five rows in six). ``signals`` are the open signals already
     loaded (the worst one per contract is kept)."""
     figures = {contract.pk: ContractFigure(contract=contract) for contract in contracts}
-    window = Evaluation.objects.at_own_grain(contracts).filter(
-        period_start__gte=today - datetime.timedelta(days=FIGURE_WINDOW_DAYS),
-        period_start__lte=today,
-    )
-    kept = Q(back__lte=2)
+    # Hand-written (productops.reads): the ORM compiled this windowed read over some 400
+    # contracts in ~2.5 ms a render.
+    own_grain, params = own_grain_sql(contracts, "e")
+    kept, kept_params = "back <= 2", []
     if full_history:
-        kept |= Q(contract_id__in=sorted(full_history))
-    whole = (
-        window.filter(cut="", value__isnull=False)
-        .annotate(
-            back=Window(RowNumber(), partition_by=[F("contract_id")], order_by=F("period_start").desc())
-        )
-        .filter(kept)
-        .order_by("contract_id", "period_start")
-        .values_list("contract_id", "period_start", "value", "level")
+        history_ids = sorted(full_history)
+        kept = f"(back <= 2 OR contract_id IN ({placeholders(history_ids)}))"
+        kept_params = history_ids
+    whole = fetch(
+        "SELECT contract_id, period_start, value, level FROM ("
+        "SELECT e.contract_id, e.period_start, e.value, e.level, "
+        "ROW_NUMBER() OVER (PARTITION BY e.contract_id ORDER BY e.period_start DESC) AS back "
+        f"FROM contracts_evaluation e WHERE {own_grain} AND e.period_start >= %s AND e.period_start <= %s "
+        "AND e.cut = '' AND e.value IS NOT NULL) latest "
+        f"WHERE {kept} ORDER BY contract_id, period_start",
+        [*params, today - datetime.timedelta(days=FIGURE_WINDOW_DAYS), today, *kept_params],
+        _EVALUATION_FIELDS["whole"],
     )
     for contract_id, period, value, level in whole:
         figures[contract_id].history.append((period, value, level))
@@ -302,14 +314,15 @@ def _load_latest_cuts(figures: dict[int, "ContractFigure"]) -> None:
             latest[(figure.contract.grain, figure.period)].append(pk)
     if not latest:
         return
-    condition = Q()
+    clauses, params = [], []
     for (grain, period), ids in latest.items():
-        condition |= Q(grain=grain, period_start=period, contract_id__in=ids)
-    rows = (
-        Evaluation.objects.filter(condition)
-        .exclude(cut="")
-        .order_by("contract_id", "cut")
-        .values_list("contract_id", "cut", "value", "level")
+        clauses.append(f"(grain = %s AND period_start = %s AND contract_id IN ({placeholders(ids)}))")
+        params += [grain, period, *ids]
+    rows = fetch(
+        f"SELECT contract_id, cut, value, level FROM contracts_evaluation WHERE ({' OR '.join(clauses)}) "
+        "AND cut <> '' ORDER BY contract_id, cut",
+        params,
+        _EVALUATION_FIELDS["cuts"],
     )
     cut_rows = {pk: figure.cut_rows for pk, figure in figures.items()}
     for contract_id, cut, value, level in rows:
