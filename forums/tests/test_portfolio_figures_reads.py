@@ -74,6 +74,10 @@ def test_only_evaluations_at_each_contracts_own_grain_are_read(capability):
         evaluate(weekly, week, "day", BREACH, 1.0)
     evaluate(weekly, weeks[-1], "week", WARNING, 30.0, cut="team=a")
     evaluate(weekly, weeks[-1], "month", BREACH, 30.0, cut="team=b")
+    # A cohort at breach of a contract that is not an adoption contract does not lag.
+    risk = contract(capability, "cc.misleading_answer", "risk", unit="share", target=0.02)
+    evaluate(risk, weeks[-1], "week", WARNING, 0.031)
+    evaluate(risk, weeks[-1], "week", BREACH, 0.2, cut="entity_type=complex")
     for month in months:
         # The same day at both grains: only the month's row counts for the monthly contract.
         evaluate(monthly, month, "month", OK, 4.25)
@@ -89,6 +93,10 @@ def test_only_evaluations_at_each_contracts_own_grain_are_read(capability):
         3,
     )
     assert (adoption.trend, adoption.at_target, adoption.lagging_cuts) == ("better", True, ("team=a",))
+    assert (found["cc.misleading_answer"].latest_text, found["cc.misleading_answer"].lagging_cuts) == (
+        "3.1%",
+        (),
+    )
     outcome = found["cc.handle_time"]
     assert (outcome.level, outcome.latest_text, outcome.periods_evaluated) == (OK, "4.25 min", len(months))
     assert (outcome.trend, outcome.at_target, outcome.lagging_cuts) == ("steady", True, ())
