@@ -1251,11 +1251,15 @@ def runtime_board(
     open_signals = [signal for signal in signals if signal.resolved_period is None]
     figures = load_figures(contracts, open_signals, today, full_history=_priced_outcomes(contracts))
     incidents = _incidents(capabilities, window_start)
-    holds = list(
+    # The holds' capabilities and their signals' contracts are those already read (a hold's
+    # contract no longer active is read with attach_contracts' one extra statement).
+    holds = with_capability(
         StopHold.objects.filter(capability_id__in=ids, lifted_at__isnull=True)
-        .select_related("capability", "signal__contract")
-        .order_by("created_at")
+        .select_related("signal")
+        .order_by("created_at"),
+        capabilities,
     )
+    attach_contracts([hold.signal for hold in holds], contracts)
     board = RuntimeBoard(
         capabilities=capabilities,
         now=now,
