@@ -1,12 +1,14 @@
 """Reads of the hygiene runs: who may see them, the latest run per capability, live waivers."""
 
 import datetime
+from typing import NamedTuple
 
 from django.db import models
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from productops.permissions import visible_capability_ids
+from productops.reads import fetch, placeholders
 
 
 def _visible(queryset, user, field: str):
@@ -14,6 +16,41 @@ def _visible(queryset, user, field: str):
         return queryset.none()
     visible = visible_capability_ids(user)
     return queryset if visible is None else queryset.filter(**{f"{field}__in": visible})
+
+
+class BoardCapability(NamedTuple):
+    """The capability a board's hygiene line names and links."""
+
+    slug: str
+    name: str
+
+
+class BoardRun(NamedTuple):
+    """A run as a board's hygiene line shows it: its capability, score and open high findings."""
+
+    capability: BoardCapability
+    score: int
+    high: int
+
+
+def board_runs(capability_ids: list[int] | None) -> list[BoardRun]:
+    """The latest run of each capability of ``capability_ids`` (every capability for None),
+    lowest score first, then by capability name. Every board shows this line, so it is read by
+    hand (productops.reads), not compiled by the ORM; "latest" is the newest ``started_at``,
+    then the highest id, as ``RunQuerySet.latest_per_capability`` and the model's ordering."""
+    where, params = "", []
+    if capability_ids is not None:
+        ids = sorted(capability_ids)
+        where, params = f"AND r.capability_id IN ({placeholders(ids)})", ids
+    rows = fetch(
+        "SELECT c.slug, c.name, r.score, r.high FROM hygiene_run r "
+        "INNER JOIN portfolio_capability c ON c.id = r.capability_id "
+        "WHERE r.id = (SELECT n.id FROM hygiene_run n WHERE n.capability_id = r.capability_id "
+        f"ORDER BY n.started_at DESC, n.id DESC LIMIT 1) {where} "
+        "ORDER BY r.score, c.name",
+        params,
+    )
+    return [BoardRun(BoardCapability(slug, name), score, high) for slug, name, score, high in rows]
 
 
 class RunQuerySet(models.QuerySet):
@@ -29,11 +66,6 @@ class RunQuerySet(models.QuerySet):
             "-started_at", "-id"
         )
         return self.filter(pk=Subquery(newest.values("pk")[:1]))
-
-    def as_boards_show(self):
-        """Only what a board's hygiene line shows (capability, score, high findings): not the
-        failing checks, a JSON list per run that the boards never read."""
-        return self.select_related("capability").only("capability__slug", "capability__name", "score", "high")
 
     def as_of_time(self, moment: datetime.datetime):
         """Runs made at or before a moment (what a review pack built then could have shown)."""

@@ -8,7 +8,8 @@ from django.db.models import OuterRef, Subquery
 from django.utils.dateparse import parse_datetime
 
 from hygiene.models import Run
-from portfolio.models import Capability
+from hygiene.querysets import board_runs
+from productops.permissions import visible_capability_ids
 
 register = template.Library()
 
@@ -23,17 +24,11 @@ def hygiene_board_scores(context, capability=None) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
     if capability is not None:
-        runs = list(Run.objects.for_capability(capability).as_boards_show()[:1])
-        return {"runs": runs, "average": None, "more": 0}
-    visible = (
-        Capability.objects.visible_to(user).values("pk") if user is not None else Capability.objects.none()
-    )
-    runs = list(
-        Run.objects.latest_per_capability()
-        .filter(capability_id__in=visible)
-        .as_boards_show()
-        .order_by("score", "capability__name")
-    )
+        return {"runs": board_runs([capability.pk]), "average": None, "more": 0}
+    if not getattr(user, "is_authenticated", False):
+        return {"runs": [], "average": None, "more": 0}
+    visible = visible_capability_ids(user)
+    runs = board_runs(None if visible is None else sorted(visible))
     average = round(sum(run.score for run in runs) / len(runs)) if runs else None
     return {"runs": runs[:BOARD_LOWEST], "average": average, "more": max(0, len(runs) - BOARD_LOWEST)}
 

@@ -2,6 +2,7 @@
 on the boards and in a review pack; the checks after a forum session."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -223,3 +224,49 @@ def test_the_api_is_read_only_but_waives(api_for, pm, viewer, findings):
     assert ok.status_code == 201
     assert ok.json()["decision"] == Decision.objects.get().readable_id
     assert Finding.objects.count() == 2  # nothing else written
+
+
+def test_the_board_line_shows_each_capabilitys_latest_run_lowest_first_and_only_what_the_reader_sees(
+    client_for, pm, executive, capability, other_capability, today
+):
+    from portfolio.tests.factories import CapabilityFactory
+
+    third = CapabilityFactory(name="Collections assistant", slug="collections")
+    now = timezone.now()
+
+    def run(on, score, high, hours_ago, **extra):
+        return Run.objects.create(
+            capability=on,
+            started_at=now - datetime.timedelta(hours=hours_ago),
+            trigger="scheduled",
+            as_of=today,
+            score=score,
+            high=high,
+            **extra,
+        )
+
+    run(capability, 20, 4, hours_ago=48)  # older, lower: not the latest
+    run(capability, 81, 1, hours_ago=2)
+    run(other_capability, 64, 2, hours_ago=5)
+    same_time = now - datetime.timedelta(hours=1)
+    Run.objects.create(
+        capability=third, started_at=same_time, trigger="scheduled", as_of=today, score=10, high=0
+    )
+    # Two runs at the same moment: the later one (higher id) is the latest.
+    Run.objects.create(
+        capability=third, started_at=same_time, trigger="scheduled", as_of=today, score=90, high=0
+    )
+
+    organisation = client_for(executive).get(reverse("boards:weekly")).content.decode()
+    line = organisation[organisation.index('id="board-hygiene"') :].split("</div>")[0]
+    assert "average 78/100" in line  # (81 + 64 + 90) / 3
+    shown = [
+        (slug, int(score))
+        for slug, score in re.findall(r'data-capability="([^"]+)">[^<]*<strong data-score>(\d+)<', line)
+    ]
+    assert shown == [("kyc-onboarding", 64), ("cc-agent-assist", 81), ("collections", 90)]
+    assert "· 2 high" in line and "· 1 high" in line
+
+    own = client_for(pm).get(reverse("boards:weekly")).content.decode()
+    own_line = own[own.index('id="board-hygiene"') :].split("</div>")[0]
+    assert re.findall(r'data-capability="([^"]+)"', own_line) == ["cc-agent-assist"]
