@@ -53,6 +53,7 @@ from forums.meeting import delta_text, level_label
 from incidents.choices import IncidentSeverity, IncidentState
 from incidents.models import Incident
 from portfolio.models import Capability
+from portfolio.querysets import visible_capabilities
 from productops.reads import fetch, placeholders
 
 # How far back a figure looks: the latest period, the one before, and COST_OUTCOME_PERIODS
@@ -103,7 +104,7 @@ def board_scope(request) -> tuple[list[Capability], Capability | None, list[Capa
     for this person: ``?capability=<slug>`` (``UnknownCapability``, a 404, when they may not read
     it; ``all`` for every one), else the navbar's current capability, else every capability they
     may read. One query (and the person's roles)."""
-    visible = list(Capability.objects.visible_to(request.user).order_by("name"))
+    visible = visible_capabilities(request.user)
     asked = request.GET.get("capability")
     slug = asked if asked is not None else request.session.get("current_capability", "")
     if slug and slug != "all":

@@ -1,6 +1,24 @@
 from django.db import models
 
 from productops.permissions import visible_capability_ids
+from productops.reads import column_list, fetch, instance, placeholders
+
+
+def visible_capabilities(user) -> list:
+    """``Capability.objects.visible_to(user).order_by("name")`` as a list, read by hand
+    (productops.reads): every board opens with it, and the ORM's compiling cost more than the
+    read itself."""
+    from portfolio.models import Capability
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    sql, params = f"SELECT {column_list(Capability, 'c')} FROM portfolio_capability c", []
+    visible = visible_capability_ids(user)
+    if visible is not None:
+        params = sorted(visible)
+        sql += f" WHERE c.id IN ({placeholders(params)})"
+    rows = fetch(sql + " ORDER BY c.name", params, Capability._meta.concrete_fields)
+    return [instance(Capability, list(row)) for row in rows]
 
 
 class CapabilityQuerySet(models.QuerySet):
