@@ -463,13 +463,15 @@ def _stuck_actions(ids, today):
     return Action.objects.filter(capability_id__in=ids).open().filter(_stuck(today))
 
 
-def _oldest_stuck(ids, now) -> list[Action]:
-    """The oldest ``STUCK_ACTIONS_SHOWN`` of them (``age`` annotated)."""
-    return list(
-        _stuck_actions(ids, timezone.localdate(now))
+def _oldest_stuck(capabilities, now) -> list[Action]:
+    """The oldest ``STUCK_ACTIONS_SHOWN`` of them (``age`` annotated), each holding its
+    capability from those already read."""
+    return with_capability(
+        _stuck_actions([capability.pk for capability in capabilities], timezone.localdate(now))
         .with_age(now)
-        .select_related("capability", "owner")
-        .order_by("created_at", "pk")[:STUCK_ACTIONS_SHOWN]
+        .select_related("owner")
+        .order_by("created_at", "pk")[:STUCK_ACTIONS_SHOWN],
+        capabilities,
     )
 
 
@@ -532,7 +534,7 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
         not_net=[contract for contract in contracts if contract.improvement_not_net],
         closure=closure,
         closure_quality=_closure_quality(ids, now),
-        stuck=_oldest_stuck(ids, now),
+        stuck=_oldest_stuck(capabilities, now),
         stuck_total=closure.pop("stuck"),
         mine=mine,
     )
