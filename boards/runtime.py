@@ -45,10 +45,10 @@ from django.utils.translation import gettext as _
 from actions.choices import ActionStatus, EvidenceVerdict
 from actions.models import Action, ClosureEvidence
 from actions.querysets import not_closed
-from contracts.choices import LEVEL_RANK, Category, ContractStatus, Direction, SignalLevel, Watch
+from contracts.choices import LEVEL_RANK, Category, Direction, SignalLevel, Watch
 from contracts.models import Evaluation, MetricContract, Signal, StopHold
 from contracts.periods import shift_period
-from contracts.querysets import own_grain_sql
+from contracts.querysets import own_grain_sql, read_active_contracts
 from forums.meeting import delta_text, level_label
 from incidents.choices import IncidentSeverity, IncidentState
 from incidents.models import Incident
@@ -691,18 +691,20 @@ def _scope_ids(capabilities) -> list[int]:
     return [capability.pk for capability in capabilities]
 
 
-def active_contracts(capabilities: list[Capability], condition: Q | None = None) -> list[MetricContract]:
-    """The active contracts of these capabilities (and meeting ``condition``, when given), by
-    capability name and metric id. Each holds its capability from ``capabilities`` (already
-    read), not a copy of its own per contract; when the row was created and changed is not read
-    (``ContractQuerySet.read_without_audit_times``: no board shows it)."""
+def active_contracts(
+    capabilities: list[Capability], *, categories=(), watches=(), other_than_watches=()
+) -> list[MetricContract]:
+    """The active contracts of these capabilities (of ``categories``, watching one of
+    ``watches`` or none of ``other_than_watches``, when given), by capability name and metric
+    id. Each holds its capability from ``capabilities`` (already read), not a copy of its own
+    per contract; when the row was created and changed is not read (no board shows it)."""
     return with_capability(
-        MetricContract.objects.filter(
-            capability_id__in=_scope_ids(capabilities), status=ContractStatus.ACTIVE
-        )
-        .filter(condition or Q())
-        .order_by("capability__name", "metric_id")
-        .read_without_audit_times(),
+        read_active_contracts(
+            _scope_ids(capabilities),
+            categories=categories,
+            watches=watches,
+            other_than_watches=other_than_watches,
+        ),
         capabilities,
     )
 

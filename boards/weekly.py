@@ -550,14 +550,14 @@ def weekly_fold(key: str, *, capabilities, now: datetime.datetime | None = None)
         row_spec = next((spec for spec in ROWS if spec.key == key.removeprefix(OTHERS_FOLD)), None)
         if row_spec is None:
             return None
-        condition = Q(category__in=row_spec.categories) & ~Q(watch__in=SLOTTED)
+        narrowed = {"categories": row_spec.categories, "other_than_watches": SLOTTED}
     else:
         found = [(spec, slot) for spec in ROWS for slot in spec.slots if slot.key == key]
         if not found:
             return None
         row_spec, slot_spec = found[0]
-        condition = Q(watch__in=slot_spec.watches)
-    contracts = active_contracts(capabilities, condition)
+        narrowed = {"watches": slot_spec.watches}
+    contracts = active_contracts(capabilities, **narrowed)
     signals = list(
         Signal.objects.open()
         .filter(contract_id__in=[contract.pk for contract in contracts])
