@@ -20,9 +20,10 @@ def _visible(queryset, user, capability_path: str):
 def read_active_contracts(capability_ids, *, categories=(), watches=(), other_than_watches=()) -> list:
     """The active contracts of these capabilities (of ``categories``, watching one of
     ``watches``, watching none of ``other_than_watches``, when given), by capability name and
-    metric id, loaded as ``ContractQuerySet.read_without_audit_times`` loads them. Read by hand
-    (productops.reads): the runtime and weekly boards open with it, and the ORM compiled the
-    read of some seventy columns in ~1.5 ms."""
+    metric id, with every field loaded but ``AUDIT_TIMES`` (read on first use, one query each,
+    as any deferred field: no board shows them, and the timestamptz columns were a quarter of
+    the read). Read by hand (productops.reads): the runtime and weekly boards open with it, and
+    the ORM compiled the read of some seventy columns in ~1.5 ms."""
     from contracts.models import MetricContract
 
     model = MetricContract
@@ -81,22 +82,6 @@ class ContractQuerySet(models.QuerySet):
 
     def review_due(self, today):
         return self.active().filter(next_review__lte=today)
-
-    def read_without_audit_times(self) -> list:
-        """These contracts, every field loaded but ``AUDIT_TIMES`` (read on first use, one query
-        each, as any deferred field). For pages that read hundreds of contracts (the weekly and
-        runtime boards read every active one): the two time stamps were a quarter of the read
-        (timestamptz columns are converted in Python), and ``Model.from_db`` with any field
-        deferred matches each field's name against the loaded names, row by row, which costs
-        more than the fields it spares. The instances are those ``from_db`` makes (loaded from
-        this database, not adding), built from the rows directly; a model with init signals
-        (none today) is read the ordinary way so that they still fire. For reading: like any
-        instance with deferred fields, a save writes the loaded fields only (``updated_at`` stays)."""
-        model = self.model
-        if pre_init.has_listeners(model) or post_init.has_listeners(model):
-            return list(self.defer(*AUDIT_TIMES))
-        names = [field.attname for field in model._meta.concrete_fields if field.attname not in AUDIT_TIMES]
-        return _contracts_from_rows(model, names, self.values_list(*names), self.db)
 
 
 class ObservationQuerySet(models.QuerySet):
