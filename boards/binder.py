@@ -41,7 +41,7 @@ from decisions.models import Decision, EvidenceLink
 from experiments.models import Experiment
 from incidents.models import Incident
 from productops.permissions import visible_capability_ids
-from productops.reads import loaded_values, placeholders
+from productops.reads import loaded, loaded_values, placeholders
 from releases.models import ImpactReview, Release
 
 # How much of the history the binder lists: enough to read the story around a figure.
@@ -69,16 +69,9 @@ def _person_columns(alias: str, prefix: str) -> str:
     return ", ".join(f"{alias}.{name} AS {prefix}_{name}" for name in ("first_name", "last_name", "username"))
 
 
-def _loaded(model, db: str, **values):
-    """An instance of ``model`` as the ORM loads one with only the columns ``values`` names
-    (the rest deferred)."""
-    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
-    return model.from_db(db, names, [values[name] for name in names])
-
-
 def _decision_named(db: str, pk, readable_id):
     """The decision a row names by id and readable id (a record, a successor); None for none."""
-    return None if pk is None else _loaded(Decision, db, id=pk, readable_id=readable_id)
+    return None if pk is None else loaded(Decision, db, id=pk, readable_id=readable_id)
 
 
 def _within(alias: str, visible) -> tuple[str, list]:
@@ -93,7 +86,7 @@ def _person(row, prefix: str, pk):
     """The person ``_person_columns(..., prefix)`` read on ``row``; None for nobody."""
     if pk is None:
         return None
-    return _loaded(
+    return loaded(
         get_user_model(),
         row._state.db,
         id=pk,
@@ -331,11 +324,11 @@ def _related_contracts(contract) -> tuple[list, list]:
     for from_id, to_id, to_metric, to_name, from_metric, from_name in rows:
         if from_id == contract.pk:
             guardrails.append(
-                _loaded(MetricContract, contract._state.db, id=to_id, metric_id=to_metric, name=to_name)
+                loaded(MetricContract, contract._state.db, id=to_id, metric_id=to_metric, name=to_name)
             )
         if to_id == contract.pk:
             guarded.append(
-                _loaded(MetricContract, contract._state.db, id=from_id, metric_id=from_metric, name=from_name)
+                loaded(MetricContract, contract._state.db, id=from_id, metric_id=from_metric, name=from_name)
             )
     return sorted(guardrails, key=_by_metric_id), sorted(guarded, key=_by_metric_id)
 
@@ -452,7 +445,7 @@ def _signals(contract, cut: str) -> list[Signal]:
     )
     for signal in signals:
         if signal.action_id is not None:
-            signal.action = _loaded(
+            signal.action = loaded(
                 Action, signal._state.db, id=signal.action_id, readable_id=signal.action_readable_id
             )
     return signals
@@ -586,7 +579,7 @@ def _decisions(contract, signals, actions, visible) -> list[DecisionTrace]:
                 decision._state.db, decision.successor_id, decision.successor_readable_id
             )
             trace = traces[decision.pk] = DecisionTrace(decision=decision, cites=[], successor=successor)
-        link = _loaded(
+        link = loaded(
             EvidenceLink,
             decision._state.db,
             id=decision.link_id,

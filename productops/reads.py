@@ -82,3 +82,11 @@ def instances_of(row, *models) -> list:
         start += width
         found.append(None if all(value is None for value in values) else instance(model, list(values)))
     return found
+
+
+def loaded(model, db: str | None = None, /, **values):
+    """An instance of ``model`` as the ORM loads one from ``db`` (the default database when not
+    given) with only the columns ``values`` names by attribute name (the rest deferred, read on
+    first use)."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(db or connection.alias, names, [values[name] for name in names])
