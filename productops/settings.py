@@ -173,6 +173,8 @@ _BEHIND_TLS = not DEBUG
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _BEHIND_TLS)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _BEHIND_TLS)
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions; the per-request read written by hand (productops/sessions.py).
+SESSION_ENGINE = "productops.sessions"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Only behind a proxy that sets X-Forwarded-Proto itself (and drops a client's): otherwise a
