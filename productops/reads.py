@@ -58,9 +58,10 @@ def fetch(sql: str, params, fields=None) -> list[tuple]:
     return [tuple(loaded_values(row, fields)) for row in rows]
 
 
+@functools.cache
 def column_list(model, alias: str) -> str:
     """Every column of ``model`` on the table aliased ``alias``, in field order: what
-    ``instance`` takes back."""
+    ``instance`` takes back (worked out once: the same read runs on every request)."""
     return ", ".join(
         f"{alias}.{connection.ops.quote_name(field.column)}" for field in model._meta.concrete_fields
     )
