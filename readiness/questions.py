@@ -17,14 +17,13 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.utils.translation import get_language, gettext, ngettext
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 
 from assumptions.choices import LIVE_STATUSES, AssumptionStatus
 from contracts.choices import Category, ContractStatus
 from forums.choices import Cadence
 from productops.links import reverse
-from readiness.facts import CapabilityFacts, is_session_decision, readiness_facts
+from readiness.facts import CapabilityFacts, readiness_facts, session_decisions
 from releases.choices import ReleaseState
 
 # The three forums whose decisions a capability cannot run without (playbook 6.1 and 7-9): the
@@ -37,9 +36,9 @@ CORE_CADENCES = [
 ]
 # What each of them decides (the "primary decision" column of 6.1).
 CORE_DECISIONS = {
-    Cadence.WEEKLY_OPS_REVIEW: _("fix / assign / close / adjust release"),
-    Cadence.MONTHLY_VALUE_REVIEW: _("scale / restrict / redesign / retire"),
-    Cadence.QUARTERLY_PORTFOLIO_REVIEW: _("fund / pause / consolidate / retire"),
+    Cadence.WEEKLY_OPS_REVIEW: gettext_lazy("fix / assign / close / adjust release"),
+    Cadence.MONTHLY_VALUE_REVIEW: gettext_lazy("scale / restrict / redesign / retire"),
+    Cadence.QUARTERLY_PORTFOLIO_REVIEW: gettext_lazy("fund / pause / consolidate / retire"),
 }
 # An incident has this long to change the roadmap before its silence is a gap (the incident
 # review meets weekly; a month is four chances).
@@ -111,10 +110,30 @@ def _link(record) -> Evidence:
     return Evidence(getattr(record, "readable_id", None) or str(record), record.get_absolute_url())
 
 
+def _(message: str) -> str:
+    """``gettext(message)``, kept per language: the portfolio board asks the same questions of
+    every capability, and their gaps repeat the same few dozen phrases."""
+    return _translated(get_language(), message)
+
+
+@functools.lru_cache(maxsize=256)
+def _translated(language: str | None, message: str) -> str:
+    return gettext(message)
+
+
+@functools.lru_cache(maxsize=16)
+def _core_forum_words(language: str | None) -> dict[str, tuple[str, str]]:
+    # {core cadence: (its forum in words, lower case; the decisions it takes)}, in one language.
+    return {
+        cadence: (str(Cadence(cadence).label).lower(), str(CORE_DECISIONS[cadence]))
+        for cadence in CORE_CADENCES
+    }
+
+
 def _ids(records, limit: int = 5) -> str:
     names = [record.readable_id for record in records[:limit]]
     if len(records) > limit:
-        names.append(gettext("and %(count)s more") % {"count": len(records) - limit})
+        names.append(_("and %(count)s more") % {"count": len(records) - limit})
     return ", ".join(names)
 
 
@@ -135,24 +154,21 @@ def forum_decisions(facts: CapabilityFacts) -> Answer:
     cadences = {forum.cadence for forum in facts.forums}
     for cadence in CORE_CADENCES:
         if cadence not in cadences:
+            forum, decisions = _core_forum_words(get_language())[cadence]
             gaps.append(
-                gettext("No %(forum)s covers %(name)s, so nobody takes its %(decisions)s decisions.")
-                % {
-                    "forum": str(Cadence(cadence).label).lower(),
-                    "name": name,
-                    "decisions": CORE_DECISIONS[cadence],
-                }
+                _("No %(forum)s covers %(name)s, so nobody takes its %(decisions)s decisions.")
+                % {"forum": forum, "name": name, "decisions": decisions}
             )
     silent = [forum.name for forum in facts.forums if not forum.decision_types]
     if silent:
         gaps.append(
-            gettext("%(forums)s name no decision type (rule 6.2: every recurring forum has one).")
+            _("%(forums)s name no decision type (rule 6.2: every recurring forum has one).")
             % {"forums": ", ".join(silent)}
         )
-    in_session = [decision for decision in facts.decisions if is_session_decision(decision)]
+    in_session = session_decisions(facts.decisions)
     if not in_session:
         gaps.append(
-            gettext("No forum session has recorded a decision on %(name)s in the last two quarters.")
+            _("No forum session has recorded a decision on %(name)s in the last two quarters.")
             % {"name": name}
         )
 
@@ -180,15 +196,13 @@ def decision_evidence(facts: CapabilityFacts) -> Answer:
     gaps = []
     if not standing:
         gaps.append(
-            gettext(
-                "No decision on %(name)s in the last two quarters: there is nothing for evidence to prove."
-            )
+            _("No decision on %(name)s in the last two quarters: there is nothing for evidence to prove.")
             % {"name": facts.capability.name}
         )
     bare = [decision for decision in standing if not decision.evidence_total]
     if bare:
         gaps.append(
-            gettext(
+            _(
                 "Standing decisions with no evidence: %(ids)s. Record a decision that supersedes each, "
                 "citing the contracts, incidents or releases it rests on."
             )
@@ -224,7 +238,7 @@ def evidence_contracts(facts: CapabilityFacts) -> Answer:
     active = [contract for contract in facts.contracts if contract.status == ContractStatus.ACTIVE]
     gaps = []
     if not any(contract.category == Category.OUTCOME for contract in active):
-        gaps.append(gettext("No active outcome contract: usage cannot stand in for outcome."))
+        gaps.append(_("No active outcome contract: usage cannot stand in for outcome."))
     loose = [
         contract
         for contract in active
@@ -232,7 +246,7 @@ def evidence_contracts(facts: CapabilityFacts) -> Answer:
     ]
     if loose:
         gaps.append(
-            gettext("Contracts without owner or action rule: %(ids)s.")
+            _("Contracts without owner or action rule: %(ids)s.")
             % {"ids": ", ".join(contract.metric_id for contract in loose[:5])}
         )
     by_pk = {contract.pk: contract for contract in facts.contracts}
@@ -248,7 +262,7 @@ def evidence_contracts(facts: CapabilityFacts) -> Answer:
         if metric_id and metric_id not in cited:
             cited[metric_id] = f" ({contract.evidence_level})" if contract else ""
     if not cited:
-        gaps.append(gettext("No standing decision of the last two quarters cites a metric contract."))
+        gaps.append(_("No standing decision of the last two quarters cites a metric contract."))
     faults = [Evidence(contract.metric_id, contract.get_absolute_url()) for contract in loose]
 
     def evidence() -> list[Evidence]:
@@ -274,7 +288,7 @@ def system_changes(facts: CapabilityFacts) -> Answer:
     gaps = []
     if not deployed:
         gaps.append(
-            gettext(
+            _(
                 "No release of %(name)s has been deployed through the release calendar: its version trace is empty."
             )
             % {"name": facts.capability.name}
@@ -289,10 +303,10 @@ def system_changes(facts: CapabilityFacts) -> Answer:
     ]
     if overdue:
         gaps.append(
-            gettext("Deployed, and the impact review due is not recorded: %(rows)s.")
+            _("Deployed, and the impact review due is not recorded: %(rows)s.")
             % {
                 "rows": "; ".join(
-                    gettext("%(id)s (due %(day)s)")
+                    _("%(id)s (due %(day)s)")
                     % {"id": release.readable_id, "day": _day(release.post_release_review_date)}
                     for release in overdue
                 )
@@ -329,7 +343,7 @@ def roadmap_incidents(facts: CapabilityFacts) -> Answer:
     gaps = []
     if not incidents:
         gaps.append(
-            gettext(
+            _(
                 "No incident, near miss or complaint is recorded for %(name)s: the incident-to-roadmap "
                 "loop has not been exercised (run an incident tabletop)."
             )
@@ -337,12 +351,12 @@ def roadmap_incidents(facts: CapabilityFacts) -> Answer:
         )
     elif not changed:
         gaps.append(
-            gettext("No incident has changed the roadmap yet: %(ids)s have no learning item.")
+            _("No incident has changed the roadmap yet: %(ids)s have no learning item.")
             % {"ids": _ids(incidents)}
         )
     if late:
         gaps.append(
-            gettext("Older than %(days)s days and still without a roadmap change: %(ids)s.")
+            _("Older than %(days)s days and still without a roadmap change: %(ids)s.")
             % {"days": INCIDENT_LEARNING_DAYS, "ids": _ids(late)}
         )
 
@@ -377,11 +391,11 @@ def proven_closures(facts: CapabilityFacts) -> Answer:
     gaps = []
     if not proven:
         gaps.append(
-            gettext("No action of %(name)s closed with verified evidence in the last 90 days.")
+            _("No action of %(name)s closed with verified evidence in the last 90 days.")
             % {"name": facts.capability.name}
         )
     if unproven:
-        gaps.append(gettext("Closed without accepted evidence: %(ids)s.") % {"ids": _ids(unproven)})
+        gaps.append(_("Closed without accepted evidence: %(ids)s.") % {"ids": _ids(unproven)})
 
     def evidence() -> list[Evidence]:
         return [
@@ -401,7 +415,7 @@ def valid_assumptions(facts: CapabilityFacts) -> Answer:
     assumptions = facts.assumptions
     gaps = []
     if not assumptions:
-        gaps.append(gettext("The assumption ledger of %(name)s is empty.") % {"name": facts.capability.name})
+        gaps.append(_("The assumption ledger of %(name)s is empty.") % {"name": facts.capability.name})
     expired = [
         assumption
         for assumption in assumptions
@@ -409,7 +423,7 @@ def valid_assumptions(facts: CapabilityFacts) -> Answer:
         or (assumption.status in LIVE_STATUSES and assumption.expires_on < today)
     ]
     if expired:
-        gaps.append(gettext("Expired, not reviewed again: %(ids)s.") % {"ids": _ids(expired)})
+        gaps.append(_("Expired, not reviewed again: %(ids)s.") % {"ids": _ids(expired)})
     overdue = [
         assumption
         for assumption in assumptions
@@ -419,12 +433,12 @@ def valid_assumptions(facts: CapabilityFacts) -> Answer:
         and assumption not in expired
     ]
     if overdue:
-        gaps.append(gettext("Past their next review: %(ids)s.") % {"ids": _ids(overdue)})
+        gaps.append(_("Past their next review: %(ids)s.") % {"ids": _ids(overdue)})
     unproven = [
         assumption for assumption in assumptions if assumption.status == AssumptionStatus.NEEDS_EVIDENCE
     ]
     if unproven:
-        gaps.append(gettext("Still needing evidence: %(ids)s.") % {"ids": _ids(unproven)})
+        gaps.append(_("Still needing evidence: %(ids)s.") % {"ids": _ids(unproven)})
     valid = [
         assumption
         for assumption in assumptions
@@ -432,13 +446,13 @@ def valid_assumptions(facts: CapabilityFacts) -> Answer:
         and assumption not in expired
     ]
     if assumptions and not any(assumption.status == AssumptionStatus.CONFIRMED for assumption in valid):
-        gaps.append(gettext("No assumption is confirmed by evidence."))
+        gaps.append(_("No assumption is confirmed by evidence."))
 
     def evidence() -> list[Evidence]:
         return [
             Evidence(
                 f"{assumption.readable_id} · {assumption.get_status_display()} "
-                + gettext("until %(day)s") % {"day": _day(assumption.expires_on)},
+                + _("until %(day)s") % {"day": _day(assumption.expires_on)},
                 assumption.get_absolute_url(),
             )
             for assumption in valid[:MAX_EVIDENCE]
@@ -462,7 +476,7 @@ def portfolio_call(facts: CapabilityFacts) -> Answer:
     gaps = []
     if not decided:
         gaps.append(
-            gettext(
+            _(
                 "No quarterly portfolio review has decided on %(name)s in the last two quarters: "
                 "invest, restrict or retire is not on record."
             )
@@ -486,14 +500,14 @@ def portfolio_call(facts: CapabilityFacts) -> Answer:
 
 # The quality bar in the playbook's order and words.
 QUESTION_TEXT = {
-    "forum_decisions": _("What decision does each forum make?"),
-    "decision_evidence": _("Which evidence proves the decision?"),
-    "evidence_contracts": _("Which metric contracts define the evidence?"),
-    "system_changes": _("Which releases changed the system?"),
-    "roadmap_incidents": _("Which incidents changed the roadmap?"),
-    "proven_closures": _("Which actions closed with proof?"),
-    "valid_assumptions": _("Which assumptions are still valid?"),
-    "portfolio_call": _("Which capability deserves more investment, restriction or retirement?"),
+    "forum_decisions": gettext_lazy("What decision does each forum make?"),
+    "decision_evidence": gettext_lazy("Which evidence proves the decision?"),
+    "evidence_contracts": gettext_lazy("Which metric contracts define the evidence?"),
+    "system_changes": gettext_lazy("Which releases changed the system?"),
+    "roadmap_incidents": gettext_lazy("Which incidents changed the roadmap?"),
+    "proven_closures": gettext_lazy("Which actions closed with proof?"),
+    "valid_assumptions": gettext_lazy("Which assumptions are still valid?"),
+    "portfolio_call": gettext_lazy("Which capability deserves more investment, restriction or retirement?"),
 }
 
 
@@ -533,7 +547,7 @@ class Readiness:
 
     @property
     def state_label(self) -> str:
-        return gettext("Operating") if self.operating else gettext("Only running")
+        return _("Operating") if self.operating else _("Only running")
 
     @property
     def url(self) -> str:
