@@ -13,11 +13,11 @@ few thousand cells) and each finished fragment is marked safe once with ``safe_j
 from urllib.parse import quote
 
 from django import template
-from django.template.defaultfilters import floatformat
 from django.utils.translation import gettext
 
 from boards.cards import evidence_url
 from contracts.choices import Direction
+from productops.formats import one_decimal
 from productops.html import esc, safe_join
 
 register = template.Library()
@@ -148,13 +148,14 @@ def _signed_percent(value, suffix: str = "%") -> str:
     """``+3.2%`` / ``-1.0%`` as the template wrote it (``floatformat:1``), a dash for none."""
     if value is None:
         return "—"
-    return f"{'+' if value > 0 else ''}{floatformat(value, 1)}{suffix}"
+    return f"{'+' if value > 0 else ''}{one_decimal(value)}{suffix}"
 
 
 def cost_to_outcome_row_html(row, *, multi: bool, words: dict) -> str:
     """One cost-per-case contract against one outcome it buys: both linked with their evidence,
     the cost per good outcome now, its movement (costs more, less, or steady), and the movements
-    of the cost per case and of the good-outcome share. ``words`` are escaped already."""
+    of the cost per case and of the good-outcome share. ``words`` are escaped already, but the
+    sentences with a slot (``points``, ``good_outcome``), escaped once filled in."""
     cost, outcome = row.cost.contract, row.outcome.contract
     movement = row.movement_percent
     if movement is None:
@@ -171,11 +172,11 @@ def cost_to_outcome_row_html(row, *, multi: bool, words: dict) -> str:
     points_html = (
         "—"
         if points is None
-        else gettext("%(points)s pts") % {"points": f"{'+' if points > 0 else ''}{floatformat(points, 1)}"}
+        else words["points"] % {"points": f"{'+' if points > 0 else ''}{one_decimal(points)}"}
     )
     capability = f'<td class="small">{esc(row.capability.name)}</td>' if multi else ""
     evidence = f'title="{words["evidence_title"]}">{words["evidence"]}</a>'
-    good = gettext("good outcome: %(good)s") % {"good": row.good_label}
+    good = words["good_outcome"] % {"good": row.good_label}
     return (
         f'<tr class="{"po-row-alarm" if row.worse else ""}" data-cost="{esc(cost.metric_id)}"'
         f' data-outcome="{esc(outcome.metric_id)}">'
@@ -202,6 +203,9 @@ def cost_to_outcome_rows(rows, multi=False) -> str:
         "costs_more": esc(gettext("costs more")),
         "costs_less": esc(gettext("costs less")),
         "steady": esc(gettext("steady")),
+        # Sentences with a slot: filled in, then escaped with what they hold.
+        "points": gettext("%(points)s pts"),
+        "good_outcome": gettext("good outcome: %(good)s"),
     }
     multi = bool(multi)
     return safe_join((cost_to_outcome_row_html(row, multi=multi, words=words) for row in rows), "\n")
