@@ -407,11 +407,6 @@ def _reviews(scope: set | None, capability) -> bool:
     return not scope or capability.pk in scope
 
 
-def is_session_decision(decision) -> bool:
-    """The decision was recorded in a forum session (not straight into the log)."""
-    return decision.forum_session_type_id == ContentType.objects.get_for_model(Session).pk
-
-
 def session_decisions(decisions) -> list:
     """The decisions recorded in a forum session (not straight into the log), in their order."""
     session_type = ContentType.objects.get_for_model(Session).pk
