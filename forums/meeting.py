@@ -10,6 +10,7 @@ to run the forum, the record must sit in the forum's scope, and every move leave
 """
 
 import datetime
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -17,7 +18,7 @@ from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from actions.choices import ActionStatus, SourceKind
 from actions.models import Action, ClosureEvidence
@@ -260,10 +261,18 @@ def _rank(level: str) -> int:
 
 def level_label(level: str) -> str:
     """The level in words, in the reader's language; an unknown level as it is written."""
-    try:
-        return str(SignalLevel(level).label)
-    except ValueError:
-        return level
+    return _level_labels_in(get_language()).get(level, level)
+
+
+@functools.lru_cache(maxsize=16)
+def _level_labels_in(language: str | None) -> dict[str, str]:
+    # Translated once per language: a board names a level on every figure and cut it shows.
+    return {value: str(label) for value, label in SignalLevel.choices}
+
+
+@functools.lru_cache(maxsize=16)
+def _points_in(language: str | None) -> str:
+    return gettext("%(value)s pts")
 
 
 def scope_capabilities(session: Session, user) -> list:
@@ -284,9 +293,9 @@ def delta_text(contract: MetricContract, value: float | None) -> str:
     if value is None:
         return "—"
     if contract.unit.startswith("share"):
-        return gettext("%(value)s pts") % {"value": _signed(f"{value * 100:+.1f}")}
+        return _points_in(get_language()) % {"value": _signed(f"{value * 100:+.1f}")}
     if contract.unit == "%":
-        return gettext("%(value)s pts") % {"value": _signed(f"{value:+.1f}")}
+        return _points_in(get_language()) % {"value": _signed(f"{value:+.1f}")}
     size = abs(value)
     number = f"{value:+,.0f}" if size >= 100 else f"{value:+.1f}" if size >= 10 else f"{value:+.3g}"
     return f"{_signed(number)} {contract.unit}".strip()
