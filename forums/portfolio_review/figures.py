@@ -194,9 +194,9 @@ def _rank(level: str) -> int:
 # The figures are read with hand-written SQL (productops.reads): the portfolio board reads every
 # capability's on each render, and the ORM's compiling of the eight querysets (one of them with
 # some 400 contract ids to prepare) was half the figures' Python (bench DB: ~20 ms of CPU a
-# render through the ORM, ~11 ms by hand). Each statement keeps
-# the ORM's filter and order (with its tie-breakers); forums/tests/test_portfolio_figures_reads.py
-# plants what each must find and leave out.
+# render through the ORM, ~11 ms by hand). Each statement keeps the ORM's filter and order (with
+# its tie-breakers); forums/tests/test_portfolio_figures_reads.py plants what each must find and
+# leave out.
 
 
 def _fields(model, *names) -> list:
