@@ -41,7 +41,7 @@ from decisions.models import Decision, EvidenceLink
 from experiments.models import Experiment
 from incidents.models import Incident
 from productops.permissions import visible_capability_ids
-from productops.reads import loaded, loaded_values, placeholders
+from productops.reads import loaded, loaded_values, placeholders, raw_instances
 from releases.models import ImpactReview, Release
 
 # How much of the history the binder lists: enough to read the story around a figure.
@@ -343,7 +343,8 @@ def _evaluations(contract, cut: str, before) -> list[Evaluation]:
     before_sql = "AND period_start < %s" if before is not None else ""
     params = [contract.pk, contract.grain, cut] + ([before] if before is not None else [])
     return list(
-        Evaluation.objects.raw(
+        raw_instances(
+            Evaluation,
             "SELECT id, contract_id, period_start, grain, cut, value, sample_size, raw_level, level, "
             "threshold_crossed, evaluated_at FROM contracts_evaluation "
             f"WHERE contract_id = %s AND grain = %s AND cut = %s {before_sql} "
@@ -434,7 +435,8 @@ def _signals(contract, cut: str) -> list[Signal]:
     readable id of the action each opened: the columns the binder shows."""
     cut_sql = "AND s.cut = %s" if cut else ""
     signals = list(
-        Signal.objects.raw(
+        raw_instances(
+            Signal,
             "SELECT s.id, s.cut, s.level, s.worst_level, s.opened_period, s.last_period, "
             "s.resolved_period, s.observed_value, s.action_id, a.readable_id AS action_readable_id "
             "FROM contracts_signal s LEFT OUTER JOIN actions_action a ON a.id = s.action_id "
@@ -458,7 +460,8 @@ def _stop_holds(signals: list[Signal]) -> dict[int, list[StopHold]]:
         return {}
     holds: dict[int, list[StopHold]] = {}
     signal_ids = [signal.pk for signal in signals]
-    rows = StopHold.objects.raw(
+    rows = raw_instances(
+        StopHold,
         f"SELECT h.id, h.signal_id, h.lifted_at, h.lifted_by_id, {_person_columns('u', 'lifted_by')} "
         "FROM contracts_stophold h LEFT OUTER JOIN productops_user u ON u.id = h.lifted_by_id "
         f"WHERE h.signal_id IN ({placeholders(signal_ids)}) ORDER BY h.id",
@@ -481,7 +484,8 @@ def _actions(contract, signals: list[Signal], today) -> list[ActionTrace]:
         if signal.action_id:
             raised_by.setdefault(signal.action_id, []).append(signal.pk)
     actions = list(
-        Action.objects.raw(
+        raw_instances(
+            Action,
             "SELECT a.id, a.readable_id, a.action, a.closure_criterion, a.status, a.times_reopened, "
             "a.due_date, a.created_at, a.closed_at, a.source_content_type_id, a.source_object_id, "
             f"a.owner_id, {_person_columns('o', 'owner')} "
@@ -520,7 +524,8 @@ def _closure_evidence(actions: list[Action]) -> dict[int, list[ClosureEvidence]]
         return {}
     by_id = {action.pk: action for action in actions}
     evidence: dict[int, list[ClosureEvidence]] = {}
-    rows = ClosureEvidence.objects.raw(
+    rows = raw_instances(
+        ClosureEvidence,
         "SELECT e.id, e.action_id, e.text, e.link, e.file, e.submitted_at, e.verdict, e.reviewed_at, "
         f"e.review_comment, e.submitted_by_id, {_person_columns('s', 'submitted_by')}, "
         f"e.reviewed_by_id, {_person_columns('r', 'reviewed_by')} "
@@ -548,7 +553,8 @@ def _decisions(contract, signals, actions, visible) -> list[DecisionTrace]:
     params = [cts[MetricContract].pk, contract.pk, cts[Signal].pk, *signal_ids, cts[Action].pk, *action_ids]
     visible_sql, visible_params = _within("d", visible)
     params += visible_params
-    rows = Decision.objects.raw(
+    rows = raw_instances(
+        Decision,
         "SELECT d.id, d.readable_id, d.decided_on, d.type, d.decision, d.details, d.recorded_by_id, "
         f"d.owner_id, {_person_columns('o', 'owner')}, "
         "l.id AS link_id, l.content_type_id AS link_content_type_id, l.object_id AS link_object_id, "
@@ -602,7 +608,8 @@ def _releases(contract, since) -> list[ReleaseTrace]:
     # the list's text holds it, matched without regard to case as icontains matches.
     named = f"%{connection.ops.prep_for_like_query(contract.metric_id)}%"
     rows = list(
-        Release.objects.raw(
+        raw_instances(
+            Release,
             "SELECT r.id, r.readable_id, r.change, r.version_from, r.version_to, r.state, r.planned_date, "
             "r.deployed_date, r.rolled_back_date FROM releases_release r "
             "WHERE r.capability_id = %s AND ((r.deployed_date IS NOT NULL AND r.deployed_date >= %s) "
@@ -644,7 +651,8 @@ def _latest_reviews(releases: list[Release]) -> dict[int, ImpactReview]:
         return {}
     latest: dict[int, ImpactReview] = {}
     release_ids = [release.pk for release in releases]
-    rows = ImpactReview.objects.raw(
+    rows = raw_instances(
+        ImpactReview,
         "SELECT v.id, v.release_id, v.reviewed_at, v.decision, v.figures, v.regressions, v.reviewer_id, "
         f"{_person_columns('u', 'reviewer')}, v.decision_record_id, d.readable_id AS record_readable_id "
         "FROM releases_impactreview v INNER JOIN productops_user u ON u.id = v.reviewer_id "
@@ -670,7 +678,8 @@ def _experiments(contract, visible) -> list[Experiment]:
     visible_sql, visible_params = _within("e", visible)
     params += visible_params
     experiments = list(
-        Experiment.objects.raw(
+        raw_instances(
+            Experiment,
             "SELECT e.id, e.readable_id, e.title, e.primary_metric_id, e.state, e.decision, e.start_date, "
             "e.decision_record_id, d.readable_id AS record_readable_id FROM experiments_experiment e "
             "LEFT OUTER JOIN decisions_decision d ON d.id = e.decision_record_id "
@@ -696,7 +705,8 @@ def _incidents(contract, decisions: list[DecisionTrace], visible) -> list[Incide
     visible_sql, visible_params = _within("i", visible)
     params += visible_params
     return list(
-        Incident.objects.raw(
+        raw_instances(
+            Incident,
             "SELECT i.id, i.readable_id, i.title, i.severity, i.state, i.occurred_on FROM incidents_incident i "
             "WHERE (i.id IN (SELECT l.incident_id FROM incidents_learningitem l "
             "WHERE l.record_content_type_id = %s AND l.record_object_id = %s) "

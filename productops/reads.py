@@ -91,3 +91,43 @@ def loaded(model, db: str | None = None, /, **values):
     first use)."""
     names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
     return model.from_db(db or connection.alias, names, [values[name] for name in names])
+
+
+def raw_instances(model, sql: str, params) -> list:
+    """``list(model.objects.raw(sql, params))`` without the raw queryset's per-statement set-up:
+    each row as an instance of ``model`` with the columns named like its fields loaded (converted
+    as the ORM loads them; the others deferred) and any other column set as an attribute of that
+    name. The row must name the primary key, as a raw queryset requires."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = tuple(column[0] for column in cursor.description)
+        rows = cursor.fetchall()
+    positions, attnames, fields, extra = _raw_layout(model, names)
+    db = connection.alias
+    found = []
+    for row in rows:
+        values = loaded_values([row[position] for position in positions], fields)
+        item = model.from_db(db, attnames, values)
+        for position, name in extra:
+            setattr(item, name, row[position])
+        found.append(item)
+    return found
+
+
+@functools.cache
+def _raw_layout(model, names: tuple) -> tuple:
+    """Where a raw read's columns go on ``model``: the positions, attribute names and fields of
+    the columns that are its fields (in field order, as ``Model.from_db`` takes them), and
+    (position, name) of the other columns."""
+    by_column = {field.column: field for field in model._meta.concrete_fields}
+    if model._meta.pk.column not in names:
+        raise ValueError(f"A raw read of {model.__name__} must name its primary key.")
+    position_of = {name: position for position, name in enumerate(names)}
+    fields = [field for field in model._meta.concrete_fields if field.column in position_of]
+    extra = tuple((position, name) for position, name in enumerate(names) if name not in by_column)
+    return (
+        tuple(position_of[field.column] for field in fields),
+        [field.attname for field in fields],
+        tuple(fields),
+        extra,
+    )
