@@ -1,9 +1,9 @@
 """What every page's frame needs: navigation, the capability switcher, the person's roles."""
 
-from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
+from productops.links import reverse
 from productops.permissions import is_org_admin, visible_capability_ids
 from productops.reads import fetch, placeholders
 
@@ -36,7 +36,7 @@ def navigation(request):
     active = max(matching, key=len, default=None)
     return {
         "nav_items": [
-            {"label": label, "url": reverse(url_name), "active": prefix == active}
+            {"label": label, "url": reverse(url_name, kwargs={}), "active": prefix == active}
             for label, url_name, prefix in NAVIGATION
         ],
         "switcher_capabilities": _switcher_capabilities(user),
