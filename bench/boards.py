@@ -15,7 +15,8 @@ review's own view), every board but the portfolio's:
 
     board_<name>_ms       median of RENDERS renders (after one warm-up render)
     board_<name>_sql_ms   the statements one render issued (captured with CaptureQueriesContext),
-                          re-run alone on a cursor, fetching every row: median of RENDERS runs
+                          re-run alone on a cursor, fetching every row: median of RENDERS runs,
+                          each taken right after a render (so a drifting machine slows both alike)
     board_<name>_vs_sql   board_<name>_ms / board_<name>_sql_ms   (goal: <= 3)
     board_<name>_queries  statements per render
     board_<name>_orm_ms   of one render, the time Django's ORM spent compiling those statements
@@ -165,14 +166,23 @@ def capture(client, url: str):
     return response, [query["sql"] for query in captured.captured_queries]
 
 
-def renders_ms(client, url: str, count: int) -> list[float]:
-    times = []
+def render_ms(client, url: str) -> float:
+    started = time.perf_counter()
+    response = client.get(url)
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, (url, response.status_code)
+    return elapsed
+
+
+def interleaved_ms(client, url: str, statements: list[str], count: int) -> tuple[list[float], list[float]]:
+    """``count`` renders of the board and ``count`` runs of its SQL alone, taken in turn (a
+    render, then the SQL, and again): a machine whose speed drifts during the run (a shared
+    machine does) slows both alike, so their ratio holds where two separate series would not."""
+    boards, floors = [], []
     for _ in range(count):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-    return times
+        boards.append(render_ms(client, url))
+        floors.append(sql_ms(statements, 1)[0])
+    return boards, floors
 
 
 def orm_compile_ms(client, url: str) -> float:
@@ -303,8 +313,8 @@ def measure(args) -> int:
             failed.append(name)
             continue
         built.append(name)
-        board = statistics.median(renders_ms(client, url, args.renders))
-        floor = statistics.median(sql_ms(reads(statements), args.renders))
+        boards, floors = interleaved_ms(client, url, reads(statements), args.renders)
+        board, floor = statistics.median(boards), statistics.median(floors)
         print(f"board_{name}_ms {board:.1f} ms")
         print(f"board_{name}_sql_ms {floor:.1f} ms")
         print(f"board_{name}_vs_sql {board / floor if floor else float('inf'):.2f} ratio")
