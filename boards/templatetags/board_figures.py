@@ -4,16 +4,17 @@ includes (``forums/meeting_level.html`` and ``forums/meeting_cohorts.html`` once
 cut) was most of the weekly board's rendering time.
 
 ``{% figure_rows figures multi=multi all_cuts=all_cuts %}`` draws the ``<tr>`` of each figure
-as ``boards/runtime_figures.html`` shows them; ``{% level_badge level label %}`` is the markup of
+as a board's figures table (``figures_table``) shows them; ``{% level_badge level label %}`` is the markup of
 ``forums/meeting_level.html``. Every value is escaped with ``productops.html.esc`` (Django's
 escaping without ``format_html``'s per-call wrappers, which cost more than the board's SQL on a
 few thousand cells) and each finished fragment is marked safe once with ``safe_join``.
 """
 
+import functools
 from urllib.parse import quote
 
 from django import template
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 
 from boards.cards import evidence_url
 from contracts.choices import Direction
@@ -113,7 +114,7 @@ def figure_row_html(figure, *, multi: bool, all_cuts: bool, words: dict) -> str:
 
 @register.simple_tag
 def figure_rows(figures, multi=False, all_cuts=False) -> str:
-    """The ``<tr>`` of each figure of a board's figures table (``boards/runtime_figures.html``)."""
+    """The ``<tr>`` of each figure of a board's figures table (``figures_table``)."""
     words = {
         "evidence": esc(gettext("The evidence behind this figure")),
         "better": esc(gettext("better")),
@@ -122,6 +123,57 @@ def figure_rows(figures, multi=False, all_cuts=False) -> str:
     multi, all_cuts = bool(multi), bool(all_cuts)
     return safe_join(
         (figure_row_html(figure, multi=multi, all_cuts=all_cuts, words=words) for figure in figures), "\n"
+    )
+
+
+@functools.lru_cache(maxsize=16)
+def _table_words_in(language: str | None) -> dict[str, str]:
+    # A figures table's headings, translated once per language (a weekly board draws 14 tables);
+    # HTML as the translators wrote them, as the template's {% translate %} left them.
+    return {
+        key: gettext(text)
+        for key, text in (
+            ("metric_contract", "Metric contract"),
+            ("capability", "Capability"),
+            ("latest", "Latest"),
+            ("change", "Change"),
+            ("level", "Level"),
+            ("by_cohort", "By cohort"),
+            ("cuts_past_warning", "Cuts past warning"),
+        )
+    }
+
+
+@register.simple_tag
+def figures_table(figures, empty, multi=False, all_cuts=False) -> str:
+    """A board's contract figures as a table: latest value and change, level, the cuts past
+    warning (every cohort with ``all_cuts``), the open signal, the capability when the board
+    shows several (``multi``); ``empty`` (HTML) when there are none."""
+    if not figures:
+        return safe_join(("\n\n", f'<p class="po-empty small mb-2">{esc(empty)}</p>', "\n\n"))
+    words = _table_words_in(get_language())
+    capability = f'<th scope="col">{words["capability"]}</th>' if multi else ""
+    cuts = words["by_cohort"] if all_cuts else words["cuts_past_warning"]
+    return safe_join(
+        (
+            "\n\n"
+            '<div class="table-responsive">\n'
+            '<table class="table table-sm align-middle po-figures mb-2">\n'
+            "  <thead><tr>\n"
+            f'    <th scope="col">{words["metric_contract"]}</th>\n'
+            f"    {capability}\n"
+            f'    <th scope="col" class="text-end">{words["latest"]}</th>\n'
+            f'    <th scope="col" class="text-end">{words["change"]}</th>\n'
+            f'    <th scope="col">{words["level"]}</th>\n'
+            f'    <th scope="col">{cuts}</th>\n'
+            "  </tr></thead>\n"
+            "  <tbody>\n"
+            f"  {figure_rows(figures, multi=multi, all_cuts=all_cuts)}\n"
+            "  </tbody>\n"
+            "</table>\n"
+            "</div>\n"
+            "\n",
+        )
     )
 
 
