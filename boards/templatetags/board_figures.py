@@ -17,6 +17,7 @@ from django import template
 from django.utils.translation import get_language, gettext
 
 from boards.cards import evidence_url
+from boards.templatetags.board_cards import trend_card_html
 from contracts.choices import Direction
 from productops.formats import one_decimal
 from productops.html import esc, safe_join
@@ -174,6 +175,47 @@ def figures_table(figures, empty, multi=False, all_cuts=False) -> str:
             "</div>\n"
             "\n",
         )
+    )
+
+
+def _card_items(figures, cols: str, trigger: str) -> str:
+    """Each figure's trend card in its column (``cols``): drawn, or still to load (a pending
+    card that loads on ``trigger``)."""
+    items = []
+    for figure in figures:
+        card = figure.card
+        if not card:
+            continue
+        body = (
+            pending_card(figure, trigger)
+            if getattr(card, "pending", False)
+            else f"\n    {trend_card_html(card)}\n    "
+        )
+        items.append(f'\n  <div class="{esc(cols)}">\n    {body}\n  </div>\n  ')
+    return "".join(items)
+
+
+@register.simple_tag
+def figure_cards(figures, cols="") -> str:
+    """The trend cards of some figures, two to a row (``cols``: another column class); a card
+    not drawn with the page loads when scrolled to."""
+    if not figures:
+        return safe_join(("\n\n",))
+    return safe_join(
+        (
+            '\n\n<div class="row g-3">\n  ',
+            _card_items(figures, cols or "col-xl-6", "revealed"),
+            "\n</div>\n\n",
+        )
+    )
+
+
+@register.simple_tag
+def quiet_figure_cards(figures) -> str:
+    """The folded trend cards of a weekly board slot: each loads when its fold is opened and
+    the card comes into view, with a plain link for a browser without JavaScript."""
+    return safe_join(
+        ('\n<div class="row g-3 mt-1">\n  ', _card_items(figures, "col-xl-6", "intersect once"), "\n</div>\n")
     )
 
 
