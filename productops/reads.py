@@ -22,8 +22,13 @@ def loaded_values(row, fields) -> list:
     """A raw cursor's ``row`` with each value as the ORM loads it into the model field at its
     place (``None`` in ``fields``: the value as it came). SQLite returns dates, times and the
     minimum of a date column as text; PostgreSQL returns what the field holds."""
+    return _converted(row, _converters(connection.vendor, tuple(fields)))
+
+
+def _converted(row, plan: tuple) -> list:
+    """``row`` with ``plan``'s converters (``_converters``) applied at their places."""
     values = list(row)
-    for index, column, converters in _converters(connection.vendor, tuple(fields)):
+    for index, column, converters in plan:
         value = values[index]
         if value is not None:
             for convert in converters:
@@ -53,9 +58,11 @@ def fetch(sql: str, params, fields=None) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    if fields is None or not _converters(connection.vendor, tuple(fields)):
+    plan = _converters(connection.vendor, tuple(fields)) if fields is not None else ()
+    if not plan:
         return rows
-    return [tuple(loaded_values(row, fields)) for row in rows]
+    # The plan is looked up once a read, not once a row (its key hashes every field).
+    return [tuple(_converted(row, plan)) for row in rows]
 
 
 @functools.cache
@@ -103,10 +110,11 @@ def raw_instances(model, sql: str, params) -> list:
         names = tuple(column[0] for column in cursor.description)
         rows = cursor.fetchall()
     positions, attnames, fields, extra = _raw_layout(model, names)
+    plan = _converters(connection.vendor, fields)
     db = connection.alias
     found = []
     for row in rows:
-        values = loaded_values([row[position] for position in positions], fields)
+        values = _converted([row[position] for position in positions], plan)
         item = model.from_db(db, attnames, values)
         for position, name in extra:
             setattr(item, name, row[position])
