@@ -174,7 +174,9 @@ def contract_detail(request, metric_id):
         guardrails=contract.guardrails.annotate(latest_level=guardrail_level).order_by("metric_id"),
         guarded=contract.guarded_contracts.order_by("metric_id"),
         evaluations=contract.evaluations.order_by("-period_start", "cut")[:EVALUATION_ROWS],
-        open_signals=contract.signals.open().select_related("action").order_by("-opened_period"),
+        # Newest first; within a period the whole population, then its cuts by name (a fixed order
+        # on every database, not the order rows happen to come in).
+        open_signals=contract.signals.open().select_related("action").order_by("-opened_period", "cut", "pk"),
         can_edit=can_change(request.user, Activity.METRIC_CONTRACT, contract.capability),
         retire_form=RetireForm(),
         history=history_entries(contract),

@@ -540,3 +540,15 @@ def test_only_risk_sees_and_may_use_the_lift_form(client_for, risk, pm, active):
     assert 'id="lift-hold-form"' not in client_for(pm).get(url).content.decode()
     assert client_for(pm).post(f"{url}lift-hold/", {"comment": "x"}).status_code == 403
     assert StopHold.objects.filter(signal=signal, lifted_at__isnull=True).exists()
+
+
+def test_open_signals_of_one_period_list_the_whole_population_then_the_cuts_by_name(client_for, pm, active):
+    SignalFactory(contract=active, cut="team=south", opened_period=datetime.date(2026, 1, 5))
+    SignalFactory(contract=active, cut="intent=billing", opened_period=datetime.date(2026, 1, 5))
+    SignalFactory(contract=active, cut="", opened_period=datetime.date(2026, 1, 5))
+    SignalFactory(contract=active, cut="intent=fees", opened_period=datetime.date(2026, 1, 12))
+
+    html = client_for(pm).get(active.get_absolute_url()).content.decode()
+    section = html[html.index('id="signals-heading"') :].split("</section>")[0]
+    shown = re.findall(r'<a href="/contracts/signals/\d+/">([^<]+)</a>', section)
+    assert shown == ["intent=fees", "whole population", "intent=billing", "team=south"]
