@@ -543,9 +543,8 @@ def test_only_risk_sees_and_may_use_the_lift_form(client_for, risk, pm, active):
 
 
 def test_open_signals_of_one_period_list_the_whole_population_then_the_cuts_by_name(client_for, pm, active):
-    SignalFactory(contract=active, cut="team=south", opened_period=datetime.date(2026, 1, 5))
-    SignalFactory(contract=active, cut="intent=billing", opened_period=datetime.date(2026, 1, 5))
-    SignalFactory(contract=active, cut="", opened_period=datetime.date(2026, 1, 5))
+    for cut in ("team=south", "intent=billing", ""):
+        SignalFactory(contract=active, cut=cut, opened_period=datetime.date(2026, 1, 5))
     SignalFactory(contract=active, cut="intent=fees", opened_period=datetime.date(2026, 1, 12))
 
     html = client_for(pm).get(active.get_absolute_url()).content.decode()
