@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from actions.choices import AGE_BUCKETS, ActionStatus
 from productops.permissions import visible_capability_ids
-from productops.reads import fetch
 
 # "Due this week" is the seven days from today: what must close before the next weekly review.
 DUE_WINDOW_DAYS = 6
@@ -166,14 +165,11 @@ def closure_by_capability(queryset, today: date | None = None) -> list[dict]:
 
 def my_action_counts(user, today: date | None = None) -> dict[str, int]:
     """The header's numbers: the person's own open and overdue actions, in one query."""
-    # Every page's header shows them: read by hand (productops.reads), not compiled by the ORM.
-    # The conditions are not_closed()'s and _overdue()'s: an action is open until closed, and
-    # overdue when open past its due date.
-    closed = ActionStatus.CLOSED.value
-    [(open_count, overdue)] = fetch(
-        "SELECT COALESCE(SUM(CASE WHEN status <> %s THEN 1 ELSE 0 END), 0), "
-        "COALESCE(SUM(CASE WHEN status <> %s AND due_date < %s THEN 1 ELSE 0 END), 0) "
-        "FROM actions_action WHERE owner_id = %s",
-        [closed, closed, _today(today), user.pk],
+    from actions.models import Action
+
+    today = _today(today)
+    # The conditions are not_closed()'s and _overdue()'s themselves: the rule of what is open
+    # and overdue stays written once (a hand-written read saved ~0.5 ms but repeated it).
+    return Action.objects.filter(owner=user).aggregate(
+        open=Count("pk", filter=not_closed()), overdue=Count("pk", filter=_overdue(today))
     )
-    return {"open": int(open_count), "overdue": int(overdue)}

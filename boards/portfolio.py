@@ -30,7 +30,7 @@ from forums.portfolio_review import (
 from forums.portfolio_review.scorecard import RowView, row_view
 from forums.portfolio_review.suggestions import EXCEPTION_AT
 from productops.links import reverse
-from productops.reads import fetch, loaded, placeholders
+from productops.reads import fetch, fields_of, loaded, placeholders
 
 # The board's columns (18.1: value, risk, cost, reuse, funding, retirement) as the dimensions of
 # 9.2 that measure them; funding is the 9.4 row's funding change, not a rating.
@@ -128,31 +128,6 @@ def _ratings_of(suggestions: dict) -> dict:
     }
 
 
-# The model fields of the two hand-written reads' columns, to load their values as the ORM would.
-_SCORECARD_FIELDS = (
-    *(
-        ScorecardRow._meta.get_field(name)
-        for name in (
-            "id",
-            "capability_id",
-            "ratings",
-            "decision",
-            "funding_change",
-            "risk_condition",
-            "next_review",
-        )
-    ),
-    ScorecardRow._meta.get_field("review_id"),
-    PortfolioReview._meta.get_field("quarter"),
-    PortfolioReview._meta.get_field("state"),
-    ScorecardRow._meta.get_field("decision_logged_id"),
-    Decision._meta.get_field("readable_id"),
-)
-_MEMO_FIELDS = tuple(
-    ValueMemo._meta.get_field(name) for name in ("id", "capability_id", "month", "matrix", "recommendation")
-)
-
-
 def _scorecard_rows(by_id: dict) -> list[ScorecardRow]:
     """The scorecard rows of these capabilities, newest quarter first, as the board shows them:
     the ratings, decision, funding change, risk condition and next review; the review's quarter
@@ -167,7 +142,22 @@ def _scorecard_rows(by_id: dict) -> list[ScorecardRow]:
         f"LEFT OUTER JOIN {Decision._meta.db_table} d ON d.id = s.decision_logged_id "
         f"WHERE s.capability_id IN ({placeholders(ids)}) ORDER BY r.quarter DESC, s.id",
         ids,
-        _SCORECARD_FIELDS,
+        (
+            *fields_of(
+                ScorecardRow,
+                "id",
+                "capability_id",
+                "ratings",
+                "decision",
+                "funding_change",
+                "risk_condition",
+                "next_review",
+                "review_id",
+            ),
+            *fields_of(PortfolioReview, "quarter", "state"),
+            *fields_of(ScorecardRow, "decision_logged_id"),
+            *fields_of(Decision, "readable_id"),
+        ),
     )
     found = []
     for (
@@ -214,7 +204,7 @@ def _memos(ids: list[int]) -> list[ValueMemo]:
         f"SELECT m.id, m.capability_id, m.month, m.matrix, m.recommendation FROM {ValueMemo._meta.db_table} m "
         f"WHERE m.capability_id IN ({placeholders(ids)}) ORDER BY m.month DESC, m.id",
         ids,
-        _MEMO_FIELDS,
+        fields_of(ValueMemo, "id", "capability_id", "month", "matrix", "recommendation"),
     )
     return [
         loaded(

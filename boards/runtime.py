@@ -54,7 +54,7 @@ from incidents.choices import IncidentSeverity, IncidentState
 from incidents.models import Incident
 from portfolio.models import Capability
 from portfolio.querysets import visible_capabilities
-from productops.reads import fetch, placeholders
+from productops.reads import fetch, fields_of, placeholders
 
 # How far back a figure looks: the latest period, the one before, and COST_OUTCOME_PERIODS
 # before that for a monthly contract.
@@ -253,15 +253,6 @@ def by_dimension(cuts: list[dict]) -> list[tuple[str, list[dict]]]:
     return list(grouped.items())
 
 
-# The evaluation columns of load_figures' two hand-written reads, to load them as the ORM would.
-_EVALUATION_FIELDS = {
-    "whole": tuple(
-        Evaluation._meta.get_field(name) for name in ("contract_id", "period_start", "value", "level")
-    ),
-    "cuts": tuple(Evaluation._meta.get_field(name) for name in ("contract_id", "cut", "value", "level")),
-}
-
-
 def load_figures(
     contracts: list[MetricContract],
     signals: list[Signal],
@@ -293,7 +284,7 @@ def load_figures(
         "AND e.cut = '' AND e.value IS NOT NULL) latest "
         f"WHERE {kept} ORDER BY contract_id, period_start",
         [*params, today - datetime.timedelta(days=FIGURE_WINDOW_DAYS), today, *kept_params],
-        _EVALUATION_FIELDS["whole"],
+        fields_of(Evaluation, "contract_id", "period_start", "value", "level"),
     )
     for contract_id, period, value, level in whole:
         figures[contract_id].history.append((period, value, level))
@@ -323,7 +314,7 @@ def _load_latest_cuts(figures: dict[int, "ContractFigure"]) -> None:
         f"SELECT contract_id, cut, value, level FROM contracts_evaluation WHERE ({' OR '.join(clauses)}) "
         "AND cut <> '' ORDER BY contract_id, cut",
         params,
-        _EVALUATION_FIELDS["cuts"],
+        fields_of(Evaluation, "contract_id", "cut", "value", "level"),
     )
     cut_rows = {pk: figure.cut_rows for pk, figure in figures.items()}
     for contract_id, cut, value, level in rows:

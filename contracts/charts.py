@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from contracts.choices import ContractStatus, Direction, Grain, SignalLevel
 from contracts.models import DIMENSION, Evaluation, MetricContract, Observation
 from contracts.querysets import own_grain_sql
-from productops.reads import fetch
+from productops.reads import fetch, fields_of
 from productops.roles import Role
 
 # Okabe & Ito's palette: told apart by people with any common colour-vision deficiency.
@@ -228,12 +228,6 @@ def _as_date(value):
     return value
 
 
-@functools.cache
-def _evaluation_fields(*names: str) -> tuple:
-    """The evaluation fields of a hand-written read's columns, to load its values as the ORM would."""
-    return tuple(Evaluation._meta.get_field(name) for name in names)
-
-
 def _evaluation_series(contract: MetricContract, *, cut: str, periods: int) -> Series | None:
     """The evaluated whole population (or one cut), levels included; None when not evaluated yet."""
     # Hand-written (productops.reads): the evidence binder and every contract page draw it.
@@ -241,7 +235,7 @@ def _evaluation_series(contract: MetricContract, *, cut: str, periods: int) -> S
         "SELECT period_start, value, sample_size, level FROM contracts_evaluation "
         "WHERE contract_id = %s AND grain = %s AND cut = %s ORDER BY period_start DESC LIMIT %s",
         [contract.pk, contract.grain, cut, periods],
-        _evaluation_fields("period_start", "value", "sample_size", "level"),
+        fields_of(Evaluation, "period_start", "value", "sample_size", "level"),
     )
     if not rows:
         return None
@@ -735,7 +729,7 @@ def whole_population_lines(contracts, *, periods: int = 26) -> dict[int, list[Se
         f"FROM contracts_evaluation e WHERE {own_grain} AND e.cut = '') ranked "
         "WHERE recency <= %s ORDER BY contract_id, period_start",
         [*params, periods],
-        _evaluation_fields("contract_id", "period_start", "value", "sample_size", "level"),
+        fields_of(Evaluation, "contract_id", "period_start", "value", "sample_size", "level"),
     )
     evaluated: dict[int, Series] = {}
     whole = str(_("Whole population"))  # translated once, not once per row

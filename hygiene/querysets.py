@@ -8,7 +8,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from productops.permissions import visible_capability_ids
-from productops.reads import fetch, placeholders
+from productops.reads import fetch, ordering_sql, placeholders
 
 
 def _visible(queryset, user, field: str):
@@ -36,8 +36,10 @@ class BoardRun(NamedTuple):
 def board_runs(capability_ids: list[int] | None) -> list[BoardRun]:
     """The latest run of each capability of ``capability_ids`` (every capability for None),
     lowest score first, then by capability name. Every board shows this line, so it is read by
-    hand (productops.reads), not compiled by the ORM; "latest" is the newest ``started_at``,
-    then the highest id, as ``RunQuerySet.latest_per_capability`` and the model's ordering."""
+    hand (productops.reads), not compiled by the ORM; "latest" is first in the model's ordering
+    (newest ``started_at``, then highest id), as in ``RunQuerySet.latest_per_capability``."""
+    from hygiene.models import Run
+
     where, params = "", []
     if capability_ids is not None:
         ids = sorted(capability_ids)
@@ -46,7 +48,7 @@ def board_runs(capability_ids: list[int] | None) -> list[BoardRun]:
         "SELECT c.slug, c.name, r.score, r.high FROM hygiene_run r "
         "INNER JOIN portfolio_capability c ON c.id = r.capability_id "
         "WHERE r.id = (SELECT n.id FROM hygiene_run n WHERE n.capability_id = r.capability_id "
-        f"ORDER BY n.started_at DESC, n.id DESC LIMIT 1) {where} "
+        f"ORDER BY {ordering_sql(Run, 'n')} LIMIT 1) {where} "
         "ORDER BY r.score, c.name",
         params,
     )
@@ -62,8 +64,9 @@ class RunQuerySet(models.QuerySet):
 
     def latest_per_capability(self):
         """The newest run of each capability (one query with a subquery)."""
+        # First in the model's ordering (newest, then highest id), as board_runs reads it.
         newest = self.model.objects.filter(capability_id=OuterRef("capability_id")).order_by(
-            "-started_at", "-id"
+            *self.model._meta.ordering
         )
         return self.filter(pk=Subquery(newest.values("pk")[:1]))
 

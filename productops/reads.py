@@ -139,3 +139,31 @@ def _raw_layout(model, names: tuple) -> tuple:
         tuple(fields),
         extra,
     )
+
+
+@functools.cache
+def fields_of(model, *names: str) -> tuple:
+    """The fields of ``model`` by name (an attribute name such as ``capability_id`` too), one per
+    column of a hand-written read, for ``fetch`` to load the values as the ORM would; None for a
+    name that is no field (a computed column: a count, an EXISTS)."""
+    from django.core.exceptions import FieldDoesNotExist
+
+    found = []
+    for name in names:
+        try:
+            found.append(model._meta.get_field(name))
+        except FieldDoesNotExist:
+            found.append(None)
+    return tuple(found)
+
+
+def ordering_sql(model, alias: str) -> str:
+    """``model``'s default ordering (``Meta.ordering``, e.g. ``["-started_at", "-id"]``) as the
+    ORDER BY of a hand-written read on the table aliased ``alias``, so that the model keeps the
+    one definition of its order."""
+    terms = []
+    for name in model._meta.ordering:
+        descending = name.startswith("-")
+        field = model._meta.get_field(name.lstrip("-"))
+        terms.append(f"{alias}.{connection.ops.quote_name(field.column)}{' DESC' if descending else ''}")
+    return ", ".join(terms)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
 from django.utils import timezone
 
@@ -26,7 +25,7 @@ from contracts.models import MetricContract
 from decisions.models import Decision
 from forums.models import Forum, PortfolioReview, ScorecardRow, Session
 from incidents.models import Incident
-from productops.reads import fetch, placeholders
+from productops.reads import fetch, fields_of, placeholders
 from releases.models import Release
 
 # "Operating" is about now: the decisions, forums and portfolio calls of the last two quarters
@@ -216,18 +215,6 @@ def _grouped(rows) -> dict:
     return grouped
 
 
-def _fields(model, *names) -> list:
-    """The fields of ``model`` named (None for a name that is not one: a computed column), one
-    per column of a read, for ``fetch`` to load the values as the ORM would."""
-    found = []
-    for name in names:
-        try:
-            found.append(model._meta.get_field(name))
-        except FieldDoesNotExist:
-            found.append(None)
-    return found
-
-
 def _bound(day: datetime.date):
     """Midnight starting ``day`` in the current time zone, as the database compares a datetime
     column with it: ``closed_at >= _bound(day)`` is the ORM's ``closed_at__date__gte=day`` (which
@@ -252,7 +239,7 @@ def _forums() -> tuple[list, dict[int, set]]:
         "LEFT OUTER JOIN forums_forum_scope s ON s.forum_id = f.id "
         "ORDER BY f.cadence, f.name, f.id",
         [],
-        [*_fields(Forum, *names), None],
+        [*fields_of(Forum, *names), None],
     )
     forums, scopes = {}, {}
     for *values, capability_id in rows:
@@ -271,7 +258,7 @@ def _decisions(ids: list, since: datetime.date, today: datetime.date) -> list[De
         f"FROM decisions_decision d WHERE d.capability_id IN ({placeholders(ids)}) "
         "AND d.decided_on >= %s AND d.decided_on <= %s ORDER BY d.decided_on DESC, d.id DESC",
         [*ids, since, today],
-        _fields(Decision, *DecisionFact._fields),
+        fields_of(Decision, *DecisionFact._fields),
     )
     # EXISTS is 0 or 1 on SQLite.
     return [DecisionFact(*row[:-1], bool(row[-1])) for row in rows]
@@ -308,7 +295,7 @@ def _releases(ids: list, today: datetime.date) -> list[ReleaseFact]:
         f"FROM releases_release r WHERE r.capability_id IN ({placeholders(ids)}) AND r.deployed_date <= %s "
         "ORDER BY r.deployed_date DESC, r.planned_date DESC, r.id DESC",
         [*ids, today],
-        _fields(Release, *ReleaseFact._fields),
+        fields_of(Release, *ReleaseFact._fields),
     )
     return [ReleaseFact(*row[:-1], bool(row[-1])) for row in rows]
 
@@ -320,7 +307,7 @@ def _incidents(ids: list, today: datetime.date) -> list[IncidentFact]:
         f"FROM incidents_incident i WHERE i.capability_id IN ({placeholders(ids)}) AND i.occurred_on <= %s "
         "ORDER BY i.occurred_on DESC, i.id DESC",
         [*ids, today],
-        _fields(Incident, *IncidentFact._fields),
+        fields_of(Incident, *IncidentFact._fields),
     )
     return list(map(IncidentFact._make, rows))
 
@@ -341,7 +328,7 @@ def _assumptions(ids: list) -> list[AssumptionFact]:
         "SELECT a.id, a.readable_id, a.capability_id, a.status, a.expires_on, a.next_review_on "
         f"FROM assumptions_assumption a WHERE a.capability_id IN ({placeholders(ids)}) ORDER BY a.readable_id",
         ids,
-        _fields(Assumption, *AssumptionFact._fields),
+        fields_of(Assumption, *AssumptionFact._fields),
     )
     return list(map(AssumptionFact._make, rows))
 
@@ -354,10 +341,10 @@ def _scorecard_rows(ids: list) -> list[ScorecardFact]:
         f"WHERE r.capability_id IN ({placeholders(ids)}) ORDER BY p.quarter DESC",
         ids,
         [
-            *_fields(ScorecardRow, "id", "capability_id"),
-            *_fields(PortfolioReview, "quarter"),
-            *_fields(ScorecardRow, "decision", "updated_at"),
-            *_fields(Decision, "id", "readable_id", "decided_on"),
+            *fields_of(ScorecardRow, "id", "capability_id"),
+            *fields_of(PortfolioReview, "quarter"),
+            *fields_of(ScorecardRow, "decision", "updated_at"),
+            *fields_of(Decision, "id", "readable_id", "decided_on"),
         ],
     )
     return [ScorecardFact(*row[:5], LoggedDecision(*row[5:]) if row[5] is not None else None) for row in rows]

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from contracts.periods import period_start_of, shift_period
-from productops.reads import fetch, placeholders
+from productops.reads import fetch, fields_of, placeholders
 
 # The contract page draws the last 26 periods (contracts.charts.contract_trend's default);
 # older releases would only stretch its axis.
@@ -34,10 +34,7 @@ def release_markers(contracts) -> dict[int, list]:
         f"WHERE capability_id IN ({placeholders(capability_ids)}) AND deployed_date IS NOT NULL "
         "AND deployed_date >= %s ORDER BY deployed_date, id",
         [*capability_ids, min(since.values())],
-        [
-            Release._meta.get_field(name)
-            for name in ("capability_id", "readable_id", "deployed_date", "rolled_back_date")
-        ],
+        fields_of(Release, "capability_id", "readable_id", "deployed_date", "rolled_back_date"),
     )
     by_capability: dict[int, list] = {}
     for capability_id, readable_id, deployed, rolled_back in rows:

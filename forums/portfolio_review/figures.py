@@ -8,9 +8,11 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from contracts.choices import LEVEL_RANK, Category, ContractStatus, Direction, SignalLevel
-from productops.reads import fetch, placeholders
+from contracts.querysets import own_grain_sql
+from productops.reads import fetch, fields_of, placeholders
 
 # A change of more than 5% between the start and the end of the window is a trend, less is noise.
 TREND_TOLERANCE = 0.05
@@ -199,10 +201,25 @@ def _rank(level: str) -> int:
 # leave out.
 
 
-def _fields(model, *names) -> list:
-    """The fields of ``model`` named, one per column of a read, for ``fetch`` to load the
-    values as the ORM would."""
-    return [model._meta.get_field(name) for name in names]
+class _ContractRow(NamedTuple):
+    """What the figures read of an active contract (its columns, by field name)."""
+
+    id: int
+    capability_id: int
+    metric_id: str
+    name: str
+    category: str
+    grain: str
+    evidence_level: str
+    direction: str
+    unit: str
+    target: float | None
+    improvement_not_net: bool
+    improvement_not_net_reason: str
+
+    @property
+    def pk(self) -> int:
+        return self.id
 
 
 def portfolio_figures(
@@ -230,65 +247,45 @@ def portfolio_figures(
 
     # What the figures read of some 400 contracts at scale, as rows: a model instance of each
     # would cost more than everything else the figures do.
-    contracts = fetch(
-        "SELECT c.id, c.capability_id, c.metric_id, c.name, c.category, c.grain, c.evidence_level, c.direction, "
-        "c.unit, c.target, c.improvement_not_net, c.improvement_not_net_reason "
-        f"FROM contracts_metriccontract c WHERE c.capability_id IN ({within}) AND c.status = %s "
-        "ORDER BY c.capability_id, c.category, c.metric_id",
-        [*ids, active],
-        _fields(
-            MetricContract,
-            "id",
-            "capability",
-            "metric_id",
-            "name",
-            "category",
-            "grain",
-            "evidence_level",
-            "direction",
-            "unit",
-            "target",
-            "improvement_not_net",
-            "improvement_not_net_reason",
-        ),
-    )
+    contracts = [
+        _ContractRow(*row)
+        for row in fetch(
+            f"SELECT c.{', c.'.join(_ContractRow._fields)} FROM contracts_metriccontract c "
+            f"WHERE c.capability_id IN ({within}) AND c.status = %s "
+            "ORDER BY c.capability_id, c.category, c.metric_id",
+            [*ids, active],
+            fields_of(MetricContract, *_ContractRow._fields),
+        )
+    ]
 
-    # The evaluations of those contracts at each one's own grain (``Evaluation.objects
-    # .at_own_grain``: a contract whose grain changed keeps old rows that no longer speak for it),
-    # one condition per grain. By the contracts' ids rather than joined to the contracts by
-    # capability: the join plans a scan of every evaluation ever recorded, the ids a read of the
-    # (contract, grain, period) key (bench: ~24 ms against ~12 ms, and the scan grows with the
-    # history). Only the rows the figures read: a period's figure with a level (the periods
-    # evaluated) and a value, and an adoption contract's cohort cut at warning or worse (a lagging
-    # cohort). Ordered by period, so a contract's last figure is its latest.
-    by_grain: dict[str, list[int]] = defaultdict(list)
-    adoption = []
-    for pk, _capability_id, _metric_id, _name, category, grain, *_rest in contracts:
-        by_grain[grain].append(pk)
-        if category == Category.ADOPTION:
-            adoption.append(pk)
-    own_grain = " OR ".join(
-        f"(e.grain = %s AND e.contract_id IN ({placeholders(pks)}))" for pks in by_grain.values()
-    )
+    # The evaluations of those contracts at each one's own grain (``own_grain_sql``, as
+    # ``Evaluation.objects.at_own_grain``), by the contracts' ids rather than joined to the
+    # contracts by capability: the join plans a scan of every evaluation ever recorded, the ids a
+    # read of the (contract, grain, period) key (bench: ~24 ms against ~12 ms, and the scan grows
+    # with the history). Only the rows the figures read: a period's figure with a level (the
+    # periods evaluated) and a value, and an adoption contract's cohort cut at warning or worse
+    # (a lagging cohort). Ordered by period, so a contract's last figure is its latest.
+    adoption = [contract.pk for contract in contracts if contract.category == Category.ADOPTION]
     lagging_levels = [level.value for level, rank in LEVEL_RANK.items() if rank >= 1]
     evaluations = []
-    if contracts:  # without one there is nothing to read, and no condition to write
+    if contracts:  # without one there is nothing to read
+        own_grain, own_grain_params = own_grain_sql(contracts, "e")
         evaluations = fetch(
             "SELECT e.contract_id, e.period_start, e.cut, e.value, e.level FROM contracts_evaluation e "
-            f"WHERE ({own_grain}) AND e.period_start >= %s AND e.period_start <= %s "
+            f"WHERE {own_grain} AND e.period_start >= %s AND e.period_start <= %s "
             "AND ((e.cut = '' AND e.value IS NOT NULL AND NOT (e.level = %s)) "
             f"OR (e.contract_id IN ({placeholders(adoption)}) AND e.level IN ({placeholders(lagging_levels)}) "
             "AND NOT (e.cut = ''))) "
             "ORDER BY e.contract_id, e.period_start, e.cut",
             [
-                *(value for grain, pks in by_grain.items() for value in (grain, *pks)),
+                *own_grain_params,
                 start,
                 end,
                 SignalLevel.INSUFFICIENT_DATA.value,
                 *adoption,
                 *lagging_levels,
             ],
-            _fields(Evaluation, "contract", "period_start", "cut", "value", "level"),
+            fields_of(Evaluation, "contract", "period_start", "cut", "value", "level"),
         )
     # {contract id: its periods evaluated, as rows}, {(contract id, period): lagging cuts}.
     history: dict[int, list[tuple]] = defaultdict(list)
@@ -301,21 +298,9 @@ def portfolio_figures(
 
     ok = SignalLevel.OK
     metric_ids = {}
-    for (
-        pk,
-        capability_id,
-        metric_id,
-        name,
-        category,
-        _grain,
-        evidence_level,
-        direction,
-        unit,
-        target,
-        not_net,
-        not_net_reason,
-    ) in contracts:
-        metric_ids[pk] = (capability_id, metric_id)
+    for contract in contracts:
+        pk = contract.pk
+        metric_ids[pk] = (contract.capability_id, contract.metric_id)
         evaluated = history.get(pk)
         # Without an evaluated period the figure keeps its defaults: insufficient data, "—".
         latest = {}
@@ -323,25 +308,25 @@ def portfolio_figures(
             _ids, starts, _cuts, values, levels = zip(*evaluated, strict=True)
             latest = {
                 "level": levels[-1],
-                "latest_text": _format_in(unit)(values[-1]),
+                "latest_text": _format_in(contract.unit)(values[-1]),
                 "periods_ok": levels.count(ok),
                 "periods_evaluated": len(levels),
-                "trend": trend_of(values, direction),
-                "at_target": meets_target(values[-1], target, direction),
+                "trend": trend_of(values, contract.direction),
+                "at_target": meets_target(values[-1], contract.target, contract.direction),
                 "lagging_cuts": tuple(cuts.get((pk, starts[-1]), ())),
             }
         figure = ContractFigure(
             pk=pk,
-            metric_id=metric_id,
-            name=name,
-            category=category,
-            evidence_level=evidence_level,
-            direction=direction,
-            improvement_not_net=not_net,
-            not_net_reason=not_net_reason,
+            metric_id=contract.metric_id,
+            name=contract.name,
+            category=contract.category,
+            evidence_level=contract.evidence_level,
+            direction=contract.direction,
+            improvement_not_net=contract.improvement_not_net,
+            not_net_reason=contract.improvement_not_net_reason,
             **latest,
         )
-        result[capability_id].contracts.append(figure)
+        result[contract.capability_id].contracts.append(figure)
 
     # The open signals (``Signal.objects.open()``: not resolved) of the same active contracts,
     # joined, not a list of their ids; the newest opened first (the model's ordering).
@@ -351,7 +336,7 @@ def portfolio_figures(
         f"WHERE s.resolved_period IS NULL AND c.capability_id IN ({within}) AND c.status = %s "
         "ORDER BY s.opened_period DESC",
         [*ids, active],
-        _fields(Signal, "contract", "level", "cut"),
+        fields_of(Signal, "contract", "level", "cut"),
     ):
         capability_id, metric_id = metric_ids[contract_id]
         result[capability_id].signals.append(
@@ -366,9 +351,9 @@ def portfolio_figures(
         f"WHERE h.capability_id IN ({within}) AND h.lifted_at IS NULL",
         ids,
         [
-            *_fields(StopHold, "capability"),
-            *_fields(Signal, "contract"),
-            *_fields(MetricContract, "metric_id"),
+            *fields_of(StopHold, "capability"),
+            *fields_of(Signal, "contract"),
+            *fields_of(MetricContract, "metric_id"),
         ],
     ):
         result[capability_id].holds.append(HoldFigure(contract_pk=contract_id, metric_id=metric_id))
@@ -378,7 +363,7 @@ def portfolio_figures(
         f"WHERE i.capability_id IN ({within}) AND i.occurred_on >= %s AND i.occurred_on <= %s "
         "ORDER BY i.severity, i.occurred_on, i.id",
         [*ids, start, end],
-        _fields(Incident, "id", "capability", "readable_id", "severity", "is_recurrence"),
+        fields_of(Incident, "id", "capability", "readable_id", "severity", "is_recurrence"),
     ):
         result[capability_id].incidents.append(
             IncidentFigure(pk=pk, readable_id=readable_id, severity=severity, is_recurrence=recurrence)
@@ -390,7 +375,7 @@ def portfolio_figures(
         f"WHERE a.capability_id IN ({within}) AND a.status IN ({placeholders(failed)}) "
         "ORDER BY a.readable_id",
         [*ids, *failed],
-        _fields(Assumption, "id", "capability", "readable_id", "status"),
+        fields_of(Assumption, "id", "capability", "readable_id", "status"),
     ):
         result[capability_id].assumptions.append(
             AssumptionFigure(pk=pk, readable_id=readable_id, status=status)
@@ -400,21 +385,14 @@ def portfolio_figures(
     # (``BacklogItem.objects.problem_spread()``: {problem key: capabilities with an open item
     # naming it}, over every capability, not only those given).
     open_statuses = [status.value for status in BACKLOG_OPEN_STATUSES]
-    spread = dict(
-        fetch(
-            "SELECT b.problem_key, COUNT(DISTINCT b.capability_id) FROM portfolio_backlogitem b "
-            f"WHERE b.status IN ({placeholders(open_statuses)}) AND NOT (b.problem_key = '') "
-            "GROUP BY b.problem_key",
-            open_statuses,
-        )
-    )
+    spread = BacklogItem.objects.problem_spread()
     for pk, capability_id, readable_id, title, item_class, problem_key in fetch(
         "SELECT b.id, b.capability_id, b.readable_id, b.title, b.item_class, b.problem_key "
         f"FROM portfolio_backlogitem b WHERE b.status IN ({placeholders(open_statuses)}) "
         f"AND b.capability_id IN ({within}) AND (b.item_class = %s OR NOT (b.problem_key = '')) "
         "ORDER BY b.readable_id",
         [*open_statuses, *ids, BacklogClass.RETIREMENT.value],
-        _fields(BacklogItem, "id", "capability", "readable_id", "title", "item_class", "problem_key"),
+        fields_of(BacklogItem, "id", "capability", "readable_id", "title", "item_class", "problem_key"),
     ):
         result[capability_id].backlog.append(
             BacklogFigure(
