@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from actions.choices import AGE_BUCKETS, ActionStatus
 from productops.permissions import visible_capability_ids
+from productops.prepared import prepared_counts
 
 # "Due this week" is the seven days from today: what must close before the next weekly review.
 DUE_WINDOW_DAYS = 6
@@ -134,12 +135,17 @@ def closure_summary(queryset, today: date | None = None, **more: Count) -> dict[
     open-by-age buckets age_0_7, age_8_14, age_15_30, age_over_30. ``more``: other counts of the
     same actions a page wants (their names must differ from these), read in the same statement.
     """
-    today = _today(today)
+    return queryset.order_by().aggregate(**closure_counts(_today(today)), **more)
+
+
+def closure_counts(today: date) -> dict[str, Count]:
+    """The counts of ``closure_summary``, for a read that takes them with others of its own
+    (the weekly ops board's prepared closure row)."""
     aggregates = _counts(today)
     aggregates["closed"] = Count("pk", filter=Q(status=ActionStatus.CLOSED))
     for key, _label, low, high in AGE_BUCKETS:
         aggregates[key] = Count("pk", filter=_age_bucket(today, low, high))
-    return queryset.order_by().aggregate(**aggregates, **more)
+    return aggregates
 
 
 def closure_by_owner(queryset, today: date | None = None) -> list[dict]:
@@ -164,12 +170,18 @@ def closure_by_capability(queryset, today: date | None = None) -> list[dict]:
 
 
 def my_action_counts(user, today: date | None = None) -> dict[str, int]:
-    """The header's numbers: the person's own open and overdue actions, in one query."""
+    """The header's numbers: the person's own open and overdue actions, in one query (every page
+    shows them: the statement is prepared once a day per person, ``productops.prepared``)."""
+    return _my_action_counts(user.pk, _today(today))
+
+
+@prepared_counts
+def _my_action_counts(user_id: int, today: date):
     from actions.models import Action
 
-    today = _today(today)
     # The conditions are not_closed()'s and _overdue()'s themselves: the rule of what is open
-    # and overdue stays written once (a hand-written read saved ~0.5 ms but repeated it).
-    return Action.objects.filter(owner=user).aggregate(
-        open=Count("pk", filter=not_closed()), overdue=Count("pk", filter=_overdue(today))
-    )
+    # and overdue stays written once.
+    return Action.objects.filter(owner_id=user_id), {
+        "open": Count("pk", filter=not_closed()),
+        "overdue": Count("pk", filter=_overdue(today)),
+    }

@@ -30,6 +30,7 @@ from forums.memos.sections import month_after, month_before, month_start_of
 from forums.memos.services import draft_matrix
 from forums.models import ValueMemo
 from forums.packs import LEAKAGE_CLASSES
+from productops.prepared import prepared
 
 # The order an executive reads the decisions in: what must be undone or contained first, the
 # calls that change the investment next, "continue" last.
@@ -515,51 +516,30 @@ def monthly_board(capabilities, *, month: datetime.date, user=None, now=None) ->
     """The monthly value board of the capabilities given for one month: the month's memos where
     they exist, the memo ``memo_drafts`` builds otherwise, the decisions logged and the backlog
     changed in the month, the next release and the next monthly value review session."""
-    from contracts.models import MetricContract
-    from decisions.models import Decision
-    from portfolio.models import BacklogItem
-    from releases.choices import ReleaseState
-    from releases.models import Release
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     month = month_start_of(month)
     month_end = month_after(month)
     capabilities = list(capabilities)
-    ids = [capability.pk for capability in capabilities]
-    memos = {
-        memo.capability_id: memo
-        for memo in ValueMemo.objects.filter(capability_id__in=ids, month=month).select_related("decision")
-    }
+    ids = tuple(capability.pk for capability in capabilities)
+    memos = {memo.capability_id: memo for memo in _memos(ids, month)}
     missing = [capability for capability in capabilities if capability.pk not in memos]
     drafts = memo_drafts(missing, month=month, by=user, now=now) if missing else {}
 
     start = timezone.make_aware(datetime.datetime.combine(month, datetime.time.min))
     end = timezone.make_aware(datetime.datetime.combine(month_end, datetime.time.min))
     decisions: dict[int, list] = defaultdict(list)
-    for decision in Decision.objects.filter(
-        capability_id__in=ids, decided_on__gte=month, decided_on__lt=month_end
-    ).order_by("-decided_on", "-id"):
+    for decision in _decisions(ids, month, month_end):
         decisions[decision.capability_id].append(decision)
     backlog: dict[int, list] = defaultdict(list)
-    for item in (
-        BacklogItem.objects.filter(capability_id__in=ids)
-        .filter(Q(created_at__gte=start, created_at__lt=end) | Q(updated_at__gte=start, updated_at__lt=end))
-        .order_by("-priority_score", "id")
-    ):
+    for item in _backlog_changes(ids, start, end):
         backlog[item.capability_id].append(item)
     next_release: dict[int, object] = {}
-    for release in (
-        Release.objects.filter(capability_id__in=ids, deployed_date__isnull=True, planned_date__gte=today)
-        .exclude(state__in=[ReleaseState.REJECTED, ReleaseState.ROLLED_BACK])
-        .order_by("planned_date", "id")
-    ):
+    for release in _coming_releases(ids, today):
         next_release.setdefault(release.capability_id, release)
 
     guardrail_ids: dict[int, set] = defaultdict(set)
-    for capability_id, metric_id in MetricContract.guardrails.through.objects.filter(
-        from_metriccontract__capability_id__in=ids
-    ).values_list("from_metriccontract__capability_id", "to_metriccontract__metric_id"):
+    for capability_id, metric_id in _guardrails(ids):
         guardrail_ids[capability_id].add(metric_id)
 
     rows = []
@@ -597,14 +577,80 @@ def monthly_board(capabilities, *, month: datetime.date, user=None, now=None) ->
 
 def _next_session(capabilities, now):
     """The next monthly value review session of a forum covering any of the capabilities."""
+    found = _sessions_after(tuple(capability.pk for capability in capabilities), now)
+    return found[0] if found else None
+
+
+# --- the board's reads, prepared once per scope and month (productops.prepared) -----------------
+
+
+@prepared
+def contracts_named(metric_ids: tuple):
+    """The contracts of these metric ids, each with its capability (the outcome trends' cards)."""
+    from contracts.models import MetricContract
+
+    return MetricContract.objects.filter(metric_id__in=metric_ids).select_related("capability")
+
+
+@prepared
+def _memos(ids: tuple, month: datetime.date):
+    return ValueMemo.objects.filter(capability_id__in=ids, month=month).select_related("decision")
+
+
+@prepared
+def _decisions(ids: tuple, month: datetime.date, month_end: datetime.date):
+    """The decisions logged in the month, the latest first."""
+    from decisions.models import Decision
+
+    return Decision.objects.filter(
+        capability_id__in=ids, decided_on__gte=month, decided_on__lt=month_end
+    ).order_by("-decided_on", "-id")
+
+
+@prepared
+def _backlog_changes(ids: tuple, start: datetime.datetime, end: datetime.datetime):
+    """The backlog items created or changed in the month (from ``start`` to ``end``)."""
+    from portfolio.models import BacklogItem
+
+    return (
+        BacklogItem.objects.filter(capability_id__in=ids)
+        .filter(Q(created_at__gte=start, created_at__lt=end) | Q(updated_at__gte=start, updated_at__lt=end))
+        .order_by("-priority_score", "id")
+    )
+
+
+@prepared
+def _coming_releases(ids: tuple, today: datetime.date):
+    """Releases planned from today on and not yet deployed, rejected or rolled back."""
+    from releases.choices import ReleaseState
+    from releases.models import Release
+
+    return (
+        Release.objects.filter(capability_id__in=ids, deployed_date__isnull=True, planned_date__gte=today)
+        .exclude(state__in=[ReleaseState.REJECTED, ReleaseState.ROLLED_BACK])
+        .order_by("planned_date", "id")
+    )
+
+
+@prepared
+def _guardrails(ids: tuple):
+    """(capability id, metric id) of each guardrail a contract of these capabilities names."""
+    from contracts.models import MetricContract
+
+    return MetricContract.guardrails.through.objects.filter(
+        from_metriccontract__capability_id__in=ids
+    ).values_list("from_metriccontract__capability_id", "to_metriccontract__metric_id")
+
+
+@prepared(bound=1)
+def _sessions_after(ids: tuple, now: datetime.datetime):
+    """The first monthly value review session after ``now`` of a forum covering any of them."""
     from forums.choices import Cadence
     from forums.models import Session
 
-    ids = [capability.pk for capability in capabilities]
     return (
         Session.objects.filter(scheduled_at__gt=now, forum__cadence=Cadence.MONTHLY_VALUE_REVIEW)
         .filter(Q(forum__scope__in=ids) | Q(forum__scope__isnull=True))
         .select_related("forum")
-        .order_by("scheduled_at", "pk")
-        .first()
+        .order_by("scheduled_at", "pk")[:1]
     )

@@ -54,6 +54,7 @@ from incidents.choices import IncidentSeverity, IncidentState
 from incidents.models import Incident
 from portfolio.models import Capability
 from portfolio.querysets import visible_capabilities
+from productops.prepared import prepared, prepared_counts
 from productops.reads import fetch, fields_of, placeholders
 
 # How far back a figure looks: the latest period, the one before, and COST_OUTCOME_PERIODS
@@ -730,28 +731,39 @@ def _signals(ids, now, window_start, contracts=None) -> list[Signal]:
     to be remediated or was closed in the remediation window: one query (and their contracts
     from ``contracts`` when given, see ``attach_contracts``; else read with them)."""
     raised_recently = now - datetime.timedelta(hours=NEW_SIGNAL_HOURS)
+    signals = _signal_rows(tuple(ids), contracts is None, raised_recently, window_start)
+    return signals if contracts is None else attach_contracts(signals, contracts)
+
+
+@prepared(bound=2)
+def _signal_rows(ids: tuple, with_contracts: bool, raised_recently, window_start):
+    """The statement of ``_signals`` (with each signal's contract and capability when
+    ``with_contracts``)."""
     with_action = Q(action__isnull=False) & (
         ~Q(action__status=ActionStatus.CLOSED) | Q(action__closed_at__gte=window_start)
     )
     # The action's owner is named on the board; its reviewer and escalation are only compared
     # with the reader by id (``_involves``), so their rows are not read.
     related = ["action__owner"]
-    signals = list(
+    return (
         Signal.objects.filter(contract__capability_id__in=ids)
         .filter(Q(resolved_period__isnull=True) | Q(created_at__gte=raised_recently) | with_action)
-        .select_related(*related, *([] if contracts is not None else ["contract__capability"]))
+        .select_related(*related, *(["contract__capability"] if with_contracts else []))
         .order_by("contract__metric_id", "cut", "pk")
     )
-    return signals if contracts is None else attach_contracts(signals, contracts)
 
 
 def _incidents(capabilities, window_start) -> list[Incident]:
     """Open incidents and those closed in the remediation window (Sev1 first, then the oldest)."""
-    return with_capability(
-        Incident.objects.filter(capability_id__in=_scope_ids(capabilities))
+    return with_capability(_incident_rows(tuple(_scope_ids(capabilities)), window_start), capabilities)
+
+
+@prepared(bound=1)
+def _incident_rows(ids: tuple, window_start):
+    return (
+        Incident.objects.filter(capability_id__in=ids)
         .filter(~Q(state=IncidentState.CLOSED) | Q(closed_at__gte=window_start))
-        .order_by("severity", "occurred_on", "pk"),
-        capabilities,
+        .order_by("severity", "occurred_on", "pk")
     )
 
 
@@ -760,21 +772,34 @@ def _corrective_actions(incidents) -> dict[int, list[Action]]:
     by_incident: dict[int, list[Action]] = defaultdict(list)
     if not incidents:
         return by_incident
-    rows = Action.objects.filter(
-        source_content_type__app_label="incidents",
-        source_content_type__model="incident",
-        source_object_id__in=[incident.pk for incident in incidents],
-    ).select_related("owner")  # named on the board; reviewer and escalation compared by id only
-    for action in rows.order_by("due_date", "pk"):
+    for action in _corrective_action_rows(tuple(incident.pk for incident in incidents)):
         by_incident[action.source_object_id].append(action)
     return by_incident
+
+
+@prepared
+def _corrective_action_rows(incident_ids: tuple):
+    return (
+        Action.objects.filter(
+            source_content_type__app_label="incidents",
+            source_content_type__model="incident",
+            source_object_id__in=incident_ids,
+        )
+        .select_related("owner")  # named on the board; reviewer and escalation compared by id only
+        .order_by("due_date", "pk")
+    )
 
 
 def _verified_at(action_ids) -> dict[int, datetime.datetime]:
     """{action id: when its closure evidence was last accepted}, one query."""
     if not action_ids:
         return {}
-    return dict(
+    return dict(_last_accepted(tuple(sorted(action_ids))))
+
+
+@prepared
+def _last_accepted(action_ids: tuple):
+    return (
         ClosureEvidence.objects.filter(action_id__in=action_ids, verdict=EvidenceVerdict.ACCEPTED)
         .values("action_id")
         .annotate(at=Max("reviewed_at"))
@@ -999,7 +1024,7 @@ def _pair(cost: ContractFigure, outcome: ContractFigure) -> CostToOutcome | None
 
 
 def own_work_counts(user, today) -> dict[str, Count]:
-    """The person's own work among a set of actions, as counts of the open ones: ``overdue``
+    """The person's (a user or their id) own work among a set of actions, as counts of the open ones: ``overdue``
     (they own it, past due), ``to_verify`` (evidence waiting for their verification),
     ``escalated`` (escalated to them). For one aggregate over all the actions in scope, so a board
     can read them in the statement it already makes (``own_work`` reads them alone)."""
@@ -1014,7 +1039,22 @@ def own_work_counts(user, today) -> dict[str, Count]:
 
 def own_work(ids, user, today) -> dict[str, int]:
     """The person's own work in scope (``own_work_counts``), in one query."""
-    return Action.objects.filter(capability_id__in=ids).open().aggregate(**own_work_counts(user, today))
+    return _own_work(tuple(ids), user.pk, today)
+
+
+@prepared_counts
+def _own_work(ids: tuple, user_id: int, today: datetime.date):
+    return Action.objects.filter(capability_id__in=ids).open(), own_work_counts(user_id, today)
+
+
+@prepared
+def _open_holds(ids: tuple):
+    """The stop holds not yet lifted, each with the signal that fired it."""
+    return (
+        StopHold.objects.filter(capability_id__in=ids, lifted_at__isnull=True)
+        .select_related("signal")
+        .order_by("created_at")
+    )
 
 
 def _involves(action: Action | None, user) -> bool:
@@ -1247,12 +1287,7 @@ def runtime_board(
     incidents = _incidents(capabilities, window_start)
     # The holds' capabilities and their signals' contracts are those already read (a hold's
     # contract no longer active is read with attach_contracts' one extra statement).
-    holds = with_capability(
-        StopHold.objects.filter(capability_id__in=ids, lifted_at__isnull=True)
-        .select_related("signal")
-        .order_by("created_at"),
-        capabilities,
-    )
+    holds = with_capability(_open_holds(tuple(ids)), capabilities)
     attach_contracts([hold.signal for hold in holds], contracts)
     board = RuntimeBoard(
         capabilities=capabilities,

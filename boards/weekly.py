@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from actions.choices import AGE_BUCKETS, ActionStatus, EvidenceVerdict, QuickView
 from actions.models import Action, ClosureEvidence
-from actions.querysets import closure_summary, not_closed
+from actions.querysets import closure_counts, not_closed
 from boards.runtime import (
     ContractFigure,
     active_contracts,
@@ -44,6 +44,7 @@ from forums.choices import Cadence, SessionState
 from forums.models import Session
 from incidents.choices import IncidentState, RootCauseClass
 from incidents.models import Incident, RootCause
+from productops.prepared import prepared, prepared_counts
 from releases.choices import PENDING_STATES
 from releases.models import Release
 
@@ -362,15 +363,63 @@ def _rows(figures: list[ContractFigure]) -> list[Row]:
     return rows
 
 
-def _sessions(ids, now) -> list[Session]:
-    """The coming week's weekly ops reviews whose forum covers these capabilities (or the whole
+@prepared
+def _open_signals(ids: tuple):
+    """The open signals of these capabilities' contracts, each with its action."""
+    return (
+        Signal.objects.open()
+        .filter(contract__capability_id__in=ids)
+        .select_related("action")
+        .only(*SIGNAL_FIELDS)
+        .order_by("contract__metric_id", "cut")
+    )
+
+
+@prepared
+def _incidents(ids: tuple):
+    """Open incidents and those on the watchlist (Sev1 first, then the oldest)."""
+    return (
+        Incident.objects.filter(capability_id__in=ids)
+        .filter(~Q(state=IncidentState.CLOSED) | Q(on_watchlist=True))
+        .order_by("severity", "occurred_on", "pk")
+    )
+
+
+@prepared
+def _affected_releases(incident_ids: tuple):
+    """(incident id, version, release kind) of each release these incidents affect, in the
+    releases' own order."""
+    order = [
+        f"-release__{name[1:]}" if name.startswith("-") else f"release__{name}"
+        for name in Release._meta.ordering
+    ]
+    return (
+        Incident.affected_releases.through.objects.filter(incident_id__in=incident_ids)
+        .order_by(*order)
+        .values_list("incident_id", "release__version_to", "release__object_type")
+    )
+
+
+@prepared
+def _pending_releases(ids: tuple):
+    return (
+        Release.objects.filter(capability_id__in=ids, state__in=PENDING_STATES)
+        .select_related("owner")
+        .order_by("planned_date", "readable_id")
+    )
+
+
+@prepared(bound=2)
+def _sessions(ids: tuple, since: datetime.datetime, until: datetime.datetime):
+    """The weekly ops reviews scheduled from ``since`` to ``until`` (the coming week, and those
+    that started in the last few hours) whose forum covers these capabilities (or the whole
     organisation): every forum's, not only the first few, so that each decision requested counts."""
-    return list(
+    return (
         Session.objects.filter(
             forum__cadence=Cadence.WEEKLY_OPS_REVIEW,
             state__in=OPEN_SESSION_STATES,
-            scheduled_at__gte=now - datetime.timedelta(hours=SESSIONS_STARTED_HOURS),
-            scheduled_at__lt=now + datetime.timedelta(days=SESSIONS_AHEAD_DAYS),
+            scheduled_at__gte=since,
+            scheduled_at__lt=until,
         )
         .filter(Q(forum__scope__in=ids) | Q(forum__scope__isnull=True))
         .select_related("forum")
@@ -379,16 +428,20 @@ def _sessions(ids, now) -> list[Session]:
     )
 
 
-def _failure_classes(ids, today) -> list[FailureClass]:
-    since = today - datetime.timedelta(days=FAILURE_WINDOW_DAYS)
-    labels = dict(RootCauseClass.choices)
-    grouped: dict[str, list] = defaultdict(list)
-    rows = (
+@prepared
+def _root_causes(ids: tuple, since: datetime.date):
+    """(cause class, incident id, incident title) of the root causes of incidents since ``since``."""
+    return (
         RootCause.objects.filter(incident__capability_id__in=ids, incident__occurred_on__gte=since)
         .order_by("cause_class", "incident__readable_id")
         .values_list("cause_class", "incident__readable_id", "incident__title")
     )
-    for cause, readable_id, title in rows:
+
+
+def _failure_classes(ids: tuple, today) -> list[FailureClass]:
+    labels = dict(RootCauseClass.choices)
+    grouped: dict[str, list] = defaultdict(list)
+    for cause, readable_id, title in _root_causes(ids, today - datetime.timedelta(days=FAILURE_WINDOW_DAYS)):
         grouped[cause].append((readable_id, title))
     classes = [FailureClass(cause, str(labels.get(cause, cause)), items) for cause, items in grouped.items()]
     return sorted(classes, key=lambda c: (-c.count, c.label))
@@ -396,6 +449,9 @@ def _failure_classes(ids, today) -> list[FailureClass]:
 
 def _affected_versions(incidents, signals) -> list[AffectedVersion]:
     found: dict[tuple, AffectedVersion] = {}
+    releases = defaultdict(list)
+    for incident_id, version, kind in _affected_releases(tuple(incident.pk for incident in incidents)):
+        releases[incident_id].append((version, kind))
 
     def add(version, capability, kind, label, url):
         key = (capability.pk, version)
@@ -411,8 +467,8 @@ def _affected_versions(incidents, signals) -> list[AffectedVersion]:
         if incident.state == IncidentState.CLOSED:
             continue
         url = incident.get_absolute_url()
-        for release in incident.affected_releases.all():
-            add(release.version_to, incident.capability, release.object_type, incident.readable_id, url)
+        for version, kind in releases[incident.pk]:
+            add(version, incident.capability, kind, incident.readable_id, url)
         for version in filter(None, (part.strip() for part in incident.affected_versions.split(","))):
             add(version, incident.capability, "", incident.readable_id, url)
     for signal in signals:
@@ -428,22 +484,25 @@ def _affected_versions(incidents, signals) -> list[AffectedVersion]:
     return sorted(found.values(), key=lambda item: (item.capability.name, item.version))
 
 
-def _closure_quality(ids, now) -> ClosureQuality:
+@prepared(bound=1)
+def _closed_actions(ids: tuple, since: datetime.datetime):
+    """(raised, closed, verified, closed from data) of the actions closed since ``since``."""
     accepted = ClosureEvidence.objects.filter(action=OuterRef("pk"), verdict=EvidenceVerdict.ACCEPTED)
-    rows = (
-        Action.objects.filter(
-            capability_id__in=ids,
-            status=ActionStatus.CLOSED,
-            closed_at__gte=now - datetime.timedelta(days=CLOSED_WINDOW_DAYS),
-        )
+    return (
+        Action.objects.filter(capability_id__in=ids, status=ActionStatus.CLOSED, closed_at__gte=since)
         .annotate(
             verified=Exists(accepted),
             from_data=Exists(accepted.filter(submitted_by__isnull=True)),
         )
         .values_list("created_at", "closed_at", "verified", "from_data")
     )
+
+
+def _closure_quality(ids: tuple, now) -> ClosureQuality:
     quality = ClosureQuality()
-    for created, closed, verified, from_data in rows:
+    for created, closed, verified, from_data in _closed_actions(
+        ids, now - datetime.timedelta(days=CLOSED_WINDOW_DAYS)
+    ):
         if verified:
             quality.verified += 1
             quality.from_data += int(from_data)
@@ -451,6 +510,18 @@ def _closure_quality(ids, now) -> ClosureQuality:
             quality.not_verified += 1
         quality.days_to_close.append((closed - created).total_seconds() / 86400)
     return quality
+
+
+@prepared_counts
+def _closure_row(ids: tuple, today: datetime.date, user_id: int):
+    """The closure row (``closure_summary``'s counts), the person's own work and how many open
+    actions are stuck, for these capabilities: one statement, prepared once a day per scope and
+    person (``productops.prepared``)."""
+    return Action.objects.filter(capability_id__in=ids), {
+        **closure_counts(today),
+        "stuck": Count("pk", filter=not_closed() & _stuck(today)),
+        **{MINE + key: count for key, count in own_work_counts(user_id, today).items()},
+    }
 
 
 def _stuck(today) -> Q:
@@ -466,12 +537,17 @@ def _stuck_actions(ids, today):
 def _oldest_stuck(capabilities, now) -> list[Action]:
     """The oldest ``STUCK_ACTIONS_SHOWN`` of them (``age`` annotated), each holding its
     capability from those already read."""
-    return with_capability(
-        _stuck_actions([capability.pk for capability in capabilities], timezone.localdate(now))
+    ids = tuple(capability.pk for capability in capabilities)
+    return with_capability(_oldest_stuck_actions(ids, timezone.localdate(now), now), capabilities)
+
+
+@prepared(bound=1)
+def _oldest_stuck_actions(ids: tuple, today: datetime.date, now: datetime.datetime):
+    return (
+        _stuck_actions(ids, today)
         .with_age(now)
         .select_related("owner")
-        .order_by("created_at", "pk")[:STUCK_ACTIONS_SHOWN],
-        capabilities,
+        .order_by("created_at", "pk")[:STUCK_ACTIONS_SHOWN]
     )
 
 
@@ -484,56 +560,34 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
     today = timezone.localdate(now)
     ids = [capability.pk for capability in capabilities]
     contracts = active_contracts(capabilities)
-    signals = attach_contracts(
-        list(
-            Signal.objects.open()
-            .filter(contract__capability_id__in=ids)
-            .select_related("action")
-            .only(*SIGNAL_FIELDS)
-            .order_by("contract__metric_id", "cut")
-        ),
-        contracts,
-    )
+    signals = attach_contracts(_open_signals(tuple(ids)), contracts)
     figures = load_figures(contracts, signals, today)
-    incidents = with_capability(
-        Incident.objects.filter(capability_id__in=ids)
-        .filter(~Q(state=IncidentState.CLOSED) | Q(on_watchlist=True))
-        .prefetch_related("affected_releases")
-        .order_by("severity", "occurred_on", "pk"),
-        capabilities,
-    )
-    releases = with_capability(
-        Release.objects.filter(capability_id__in=ids, state__in=PENDING_STATES)
-        .select_related("owner")
-        .order_by("planned_date", "readable_id"),
-        capabilities,
-    )
+    incidents = with_capability(_incidents(tuple(ids)), capabilities)
+    releases = with_capability(_pending_releases(tuple(ids)), capabilities)
     releases_mine = set(
         Release.objects.filter(capability_id__in=ids).awaiting_verdict_of(user).values_list("pk", flat=True)
     )
-    # The closure row, the person's own work and how many open actions are stuck: one statement.
-    closure = closure_summary(
-        Action.objects.filter(capability_id__in=ids),
-        today,
-        stuck=Count("pk", filter=not_closed() & _stuck(today)),
-        **{MINE + key: count for key, count in own_work_counts(user, today).items()},
-    )
+    closure = _closure_row(tuple(ids), today, user.pk)
     mine = {key.removeprefix(MINE): closure.pop(key) for key in list(closure) if key.startswith(MINE)}
     return WeeklyBoard(
         capabilities=capabilities,
         now=now,
         figures=figures,
         rows=_rows(list(figures.values())),
-        sessions=_sessions(ids, now),
+        sessions=_sessions(
+            tuple(ids),
+            now - datetime.timedelta(hours=SESSIONS_STARTED_HOURS),
+            now + datetime.timedelta(days=SESSIONS_AHEAD_DAYS),
+        ),
         releases_pending=releases,
         releases_mine=releases_mine,
         incidents=incidents,
-        failure_classes=_failure_classes(ids, today),
+        failure_classes=_failure_classes(tuple(ids), today),
         affected_versions=_affected_versions(incidents, signals),
         watchlist=[incident for incident in incidents if incident.on_watchlist],
         not_net=[contract for contract in contracts if contract.improvement_not_net],
         closure=closure,
-        closure_quality=_closure_quality(ids, now),
+        closure_quality=_closure_quality(tuple(ids), now),
         stuck=_oldest_stuck(capabilities, now),
         stuck_total=closure.pop("stuck"),
         mine=mine,

@@ -9,7 +9,6 @@ from django.views.decorators.http import require_GET
 from boards import monthly
 from boards.registry import board_named
 from boards.runtime import board_scope
-from contracts.models import MetricContract
 
 
 @require_GET
@@ -18,10 +17,7 @@ def monthly_board(request):
     month = monthly.month_asked(request, timezone.localdate())
     board = monthly.monthly_board(capabilities, month=month, user=request.user)
     wanted = board.outcome_contract_ids
-    contracts = {
-        contract.metric_id: contract
-        for contract in MetricContract.objects.filter(metric_id__in=wanted).select_related("capability")
-    }
+    contracts = {contract.metric_id: contract for contract in monthly.contracts_named(tuple(wanted))}
     cards = monthly.board_trend_cards(
         [contracts[metric_id] for metric_id in wanted if metric_id in contracts]
     )
