@@ -650,7 +650,7 @@ def _sessions_after(ids: tuple, now: datetime.datetime):
 
     return (
         Session.objects.filter(scheduled_at__gt=now, forum__cadence=Cadence.MONTHLY_VALUE_REVIEW)
-        .filter(Q(forum__scope__in=ids) | Q(forum__scope__isnull=True))
+        .covering(ids)
         .select_related("forum")
         .order_by("scheduled_at", "pk")[:1]
     )

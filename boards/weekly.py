@@ -366,13 +366,13 @@ def _rows(figures: list[ContractFigure]) -> list[Row]:
 @prepared
 def _open_signals(ids: tuple):
     """The open signals of these capabilities' contracts, each with its action."""
-    return (
-        Signal.objects.open()
-        .filter(contract__capability_id__in=ids)
-        .select_related("action")
-        .only(*SIGNAL_FIELDS)
-        .order_by("contract__metric_id", "cut")
-    )
+    return _as_shown(Signal.objects.open().filter(contract__capability_id__in=ids))
+
+
+def _as_shown(signals):
+    """Signals as the board shows them: with their action, only the fields it reads, by metric
+    and cut (the board and its folds alike)."""
+    return signals.select_related("action").only(*SIGNAL_FIELDS).order_by("contract__metric_id", "cut")
 
 
 @prepared
@@ -389,13 +389,10 @@ def _incidents(ids: tuple):
 def _affected_releases(incident_ids: tuple):
     """(incident id, version, release kind) of each release these incidents affect, in the
     releases' own order."""
-    order = [
-        f"-release__{name[1:]}" if name.startswith("-") else f"release__{name}"
-        for name in Release._meta.ordering
-    ]
     return (
         Incident.affected_releases.through.objects.filter(incident_id__in=incident_ids)
-        .order_by(*order)
+        # Ordering by the relation orders by the release's own Meta.ordering.
+        .order_by("release")
         .values_list("incident_id", "release__version_to", "release__object_type")
     )
 
@@ -421,7 +418,7 @@ def _sessions(ids: tuple, since: datetime.datetime, until: datetime.datetime):
             scheduled_at__gte=since,
             scheduled_at__lt=until,
         )
-        .filter(Q(forum__scope__in=ids) | Q(forum__scope__isnull=True))
+        .covering(ids)
         .select_related("forum")
         .distinct()
         .order_by("scheduled_at", "pk")
@@ -558,16 +555,16 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
     quality, the oldest stuck actions, and the person's own actions with how many are stuck."""
     now = now or timezone.now()
     today = timezone.localdate(now)
-    ids = [capability.pk for capability in capabilities]
+    ids = tuple(capability.pk for capability in capabilities)
     contracts = active_contracts(capabilities)
-    signals = attach_contracts(_open_signals(tuple(ids)), contracts)
+    signals = attach_contracts(_open_signals(ids), contracts)
     figures = load_figures(contracts, signals, today)
-    incidents = with_capability(_incidents(tuple(ids)), capabilities)
-    releases = with_capability(_pending_releases(tuple(ids)), capabilities)
+    incidents = with_capability(_incidents(ids), capabilities)
+    releases = with_capability(_pending_releases(ids), capabilities)
     releases_mine = set(
         Release.objects.filter(capability_id__in=ids).awaiting_verdict_of(user).values_list("pk", flat=True)
     )
-    closure = _closure_row(tuple(ids), today, user.pk)
+    closure = _closure_row(ids, today, user.pk)
     mine = {key.removeprefix(MINE): closure.pop(key) for key in list(closure) if key.startswith(MINE)}
     return WeeklyBoard(
         capabilities=capabilities,
@@ -575,19 +572,19 @@ def weekly_board(*, capabilities, user, now: datetime.datetime | None = None) ->
         figures=figures,
         rows=_rows(list(figures.values())),
         sessions=_sessions(
-            tuple(ids),
+            ids,
             now - datetime.timedelta(hours=SESSIONS_STARTED_HOURS),
             now + datetime.timedelta(days=SESSIONS_AHEAD_DAYS),
         ),
         releases_pending=releases,
         releases_mine=releases_mine,
         incidents=incidents,
-        failure_classes=_failure_classes(tuple(ids), today),
+        failure_classes=_failure_classes(ids, today),
         affected_versions=_affected_versions(incidents, signals),
         watchlist=[incident for incident in incidents if incident.on_watchlist],
         not_net=[contract for contract in contracts if contract.improvement_not_net],
         closure=closure,
-        closure_quality=_closure_quality(tuple(ids), now),
+        closure_quality=_closure_quality(ids, now),
         stuck=_oldest_stuck(capabilities, now),
         stuck_total=closure.pop("stuck"),
         mine=mine,
@@ -613,11 +610,7 @@ def weekly_fold(key: str, *, capabilities, now: datetime.datetime | None = None)
         narrowed = {"watches": slot_spec.watches}
     contracts = active_contracts(capabilities, **narrowed)
     signals = list(
-        Signal.objects.open()
-        .filter(contract_id__in=[contract.pk for contract in contracts])
-        .select_related("action")
-        .only(*SIGNAL_FIELDS)
-        .order_by("contract__metric_id", "cut")
+        _as_shown(Signal.objects.open().filter(contract_id__in=[contract.pk for contract in contracts]))
     )
     figures = load_figures(contracts, signals, today)
     (row,) = [row for row in _rows(list(figures.values())) if row.key == row_spec.key]

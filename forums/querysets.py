@@ -20,12 +20,27 @@ class ForumQuerySet(models.QuerySet):
             return self.none()
         return self.filter(Q(scope__isnull=True) | Q(scope__in=visible)).distinct()
 
+    def covering(self, capability_ids):
+        """Forums whose scope covers any of these capabilities: scoped to one of them, or to
+        none (the whole organisation)."""
+        return self.filter(covers(capability_ids))
+
+
+def covers(capability_ids, forum: str = "") -> Q:
+    """The condition that a forum (reached through ``forum``, e.g. ``"forum__"`` from a session)
+    covers any of these capabilities: scoped to one of them, or to none (the whole organisation)."""
+    return Q(**{f"{forum}scope__in": capability_ids}) | Q(**{f"{forum}scope__isnull": True})
+
 
 class SessionQuerySet(models.QuerySet):
     def visible_to(self, user):
         from forums.models import Forum
 
         return self.filter(forum__in=Forum.objects.visible_to(user).values("pk"))
+
+    def covering(self, capability_ids):
+        """Sessions of forums covering any of these capabilities (``covers``)."""
+        return self.filter(covers(capability_ids, forum="forum__"))
 
     def upcoming(self, now=None):
         return self.filter(scheduled_at__gte=now or timezone.now())

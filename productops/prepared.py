@@ -34,6 +34,8 @@ from django.db.models.query import (
     prefetch_related_objects,
 )
 
+from productops.reads import converted
+
 # Distinct statements kept per process: each board's reads for each scope a reader opens it
 # with, for the day, and the header's counts of each person. One kept statement holds some 14 KB
 # (its SQL, and the columns and relations to load its rows; measured on the boards at scale):
@@ -90,7 +92,6 @@ def prepared(builder=None, *, bound: int = 0):
                 statement = _bind(statement, args[split:])
             return _rows(statement)
 
-        read.builder = builder
         return read
 
     return decorate(builder) if builder is not None else decorate
@@ -113,7 +114,6 @@ def prepared_counts(builder):
             row = cursor.fetchone()
         return dict(zip(names, row, strict=True))
 
-    read.builder = builder
     return read
 
 
@@ -157,7 +157,10 @@ def _statement(builder, args: tuple, bound: int = 0) -> Statement:
         params=tuple(params),
         slots=_slots(builder, tuple(params), stand_ins),
         kind=kind,
-        converters=tuple(compiler.get_converters(fields).items()),
+        converters=tuple(
+            (position, expression, tuple(convert_all))
+            for position, (convert_all, expression) in compiler.get_converters(fields).items()
+        ),
         col_count=compiler.col_count if compiler.has_extra_select else None,
         names=names,
         klass_info=compiler.klass_info,
@@ -220,7 +223,7 @@ def _rows(statement: Statement) -> list:
     if statement.col_count is not None:
         rows = [row[: statement.col_count] for row in rows]
     if statement.converters:
-        rows = [_converted(row, statement.converters) for row in rows]
+        rows = [converted(row, statement.converters) for row in rows]
     if statement.kind is ModelIterable:
         return _instances(statement, rows)
     if statement.kind is ValuesIterable:
@@ -234,16 +237,6 @@ def forget() -> None:
     """Drop every kept statement (tests that count compilations start from none)."""
     with _lock:
         _statements.clear()
-
-
-def _converted(row, converters) -> list:
-    values = list(row)
-    for position, (convert_all, expression) in converters:
-        value = values[position]
-        for convert in convert_all:
-            value = convert(value, expression, connection)
-        values[position] = value
-    return values
 
 
 def _instances(statement: Statement, rows) -> list:

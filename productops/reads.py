@@ -24,11 +24,13 @@ def loaded_values(row, fields) -> list:
     """A raw cursor's ``row`` with each value as the ORM loads it into the model field at its
     place (``None`` in ``fields``: the value as it came). SQLite returns dates, times and the
     minimum of a date column as text; PostgreSQL returns what the field holds."""
-    return _converted(row, _converters(connection.vendor, tuple(fields)))
+    return converted(row, _converters(connection.vendor, tuple(fields)))
 
 
-def _converted(row, plan: tuple) -> list:
-    """``row`` with ``plan``'s converters (``_converters``) applied at their places."""
+def converted(row, plan: tuple) -> list:
+    """``row`` with ``plan``'s converters applied at their places: (position, column or
+    expression, its converters), as ``_converters`` works them out (``productops.prepared`` too,
+    from the compiler)."""
     values = list(row)
     for index, column, converters in plan:
         value = values[index]
@@ -64,7 +66,7 @@ def fetch(sql: str, params, fields=None) -> list[tuple]:
     if not plan:
         return rows
     # The plan is looked up once a read, not once a row (its key hashes every field).
-    return [tuple(_converted(row, plan)) for row in rows]
+    return [tuple(converted(row, plan)) for row in rows]
 
 
 @functools.cache
@@ -116,7 +118,7 @@ def raw_instances(model, sql: str, params) -> list:
     db = connection.alias
     found = []
     for row in rows:
-        values = _converted([row[position] for position in positions], plan)
+        values = converted([row[position] for position in positions], plan)
         item = model.from_db(db, attnames, values)
         for position, name in extra:
             setattr(item, name, row[position])

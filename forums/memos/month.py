@@ -365,7 +365,7 @@ def monthly_forums_for(capability):
     organisation)."""
     return (
         Forum.objects.filter(cadence=Cadence.MONTHLY_VALUE_REVIEW)
-        .filter(Q(scope=capability) | Q(scope__isnull=True))
+        .covering([capability.pk])
         .distinct()
         .order_by("name", "pk")
     )
